@@ -1,0 +1,176 @@
+"""Thin click commands: parse options, call a function, map the outcome to an ExitCode.
+
+Imports beyond click are done inside commands so `keysweep --version` and the pre-commit path
+stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scanner import __version__
+from scanner.errors import ExitCode, KeysweepError
+
+FORMATS = ("text", "json", "jsonl", "sarif", "csv")
+MAX_WARNINGS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """The options every scanning command shares (see `scan_options`)."""
+
+    fmt: str
+    output: Path | None
+    redact: bool
+    config: Path | None
+    rules: tuple[Path, ...]
+    exit_code: int
+    jobs: int | None
+    show_suppressed: bool
+
+
+def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every scanning command, gathered into one OutputOptions argument."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Report format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report here (created with 0600 permissions) instead of stdout."),
+        click.option("--no-redact", is_flag=True, help="Show secrets in full (redacted to a prefix by default)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Config file (default: .keysweep.toml or [tool.keysweep] in pyproject.toml, "
+                          "found from the scanned path upward)."),
+        click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
+                     help="Extra rule file or directory (repeatable)."),
+        click.option("--exit-code", type=click.IntRange(0, 255), default=1, show_default=True,
+                     help="Exit status when findings remain."),
+        click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: all cores)."),
+        click.option("--show-suppressed", is_flag=True,
+                     help="Also list candidates that filters suppressed, with the reason."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    def wrapper(fmt: str, output: Path | None, no_redact: bool, config_path: Path | None,
+                extra_rules: tuple[Path, ...], exit_code: int, jobs: int | None, show_suppressed: bool,
+                **kwargs: Any) -> Any:
+        opts = OutputOptions(fmt, output, not no_redact, config_path, extra_rules, exit_code, jobs, show_suppressed)
+        return command(opts=opts, **kwargs)
+
+    wrapper.__name__ = command.__name__
+    wrapper.__doc__ = command.__doc__
+    wrapper.__click_params__ = command.__click_params__  # type: ignore[attr-defined]
+    return wrapper
+
+
+def emit(report: Any, opts: OutputOptions) -> ExitCode | int:
+    """Print warnings, write the report, and choose the exit status."""
+    from scanner.output import use_color, write_report
+    from scanner.reporters import render
+
+    warnings = report.stats.warnings
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
+        click.echo(f"keysweep: warning: {warning}", err=True)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        click.echo(f"keysweep: warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more", err=True)
+    color = opts.fmt == "text" and opts.output is None and use_color()
+    write_report(render(report, opts.fmt, redact=opts.redact, color=color), opts.output)
+    return opts.exit_code if report.findings else ExitCode.CLEAN
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="keysweep")
+def cli() -> None:
+    """keysweep: find leaked API keys in code, history, logs and bundles, and get them revoked."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=str)
+@scan_options
+def scan(opts: OutputOptions, paths: tuple[str, ...]) -> int:
+    """Scan files and directories (default: the current directory); '-' reads standard input."""
+    from scanner.config import load_config
+    from scanner.scan import build_scanner, default_jobs, scan_paths
+
+    targets = list(paths) or ["."]
+    start = next((Path(p) for p in targets if p != "-"), Path.cwd())
+    config = load_config(opts.config, start=start)
+    scanner = build_scanner(config, extra_rules=opts.rules, keep_suppressed=opts.show_suppressed)
+    report = scan_paths(targets, scanner=scanner, jobs=opts.jobs or default_jobs(),
+                        read_stdin=lambda: sys.stdin.buffer.read())
+    return emit(report, opts)
+
+
+@cli.group()
+def rules() -> None:
+    """List and check rules."""
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path), help="Extra rule files.")
+def rules_list(fmt: str, extra_rules: tuple[Path, ...]) -> int:
+    """One rule per line, id first."""
+    import json
+
+    from scanner.rules import load_rules
+
+    loaded = load_rules(list(extra_rules))
+    if fmt == "json":
+        rows = [{"id": r.id, "name": r.name, "provider": r.provider, "severity": r.severity,
+                 "confidence": r.confidence, "description": r.description, "keywords": list(r.keywords),
+                 "tags": list(r.tags), "references": list(r.references)} for r in loaded]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for r in loaded:
+            click.echo(f"{r.id}\t{r.severity}\t{r.confidence}\t{r.name}")
+    return ExitCode.CLEAN
+
+
+@rules.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def rules_check(path: Path | None) -> int:
+    """Lint rules: ids, patterns, examples, keywords and a ReDoS bound (default: the built-in rules)."""
+    from scanner.rule_check import check_rules
+
+    problems, count = check_rules(path)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"keysweep: {len(problems)} problem(s) in {count} rule(s)", err=True)
+        return ExitCode.BAD_CONFIG
+    click.echo(f"{count} rules OK")
+    return ExitCode.CLEAN
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one error line on stderr and a meaningful exit status for every outcome."""
+    try:
+        status = cli.main(args=argv, prog_name="keysweep", standalone_mode=False)
+    except KeysweepError as exc:
+        click.echo(f"keysweep: error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        click.echo("keysweep: error: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"keysweep: error: {exc.format_message()}", err=True)
+        sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("keysweep: error: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(int(ExitCode.CLEAN))
+    except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
+        if os.environ.get("KEYSWEEP_DEBUG"):
+            raise
+        click.echo(f"keysweep: error: internal error: {type(exc).__name__}: {exc} (set KEYSWEEP_DEBUG=1 for a traceback)", err=True)
+        sys.exit(int(ExitCode.INCOMPLETE))
+    sys.exit(int(status) if isinstance(status, int) else 0)

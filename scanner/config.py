@@ -1,0 +1,193 @@
+"""Configuration: `.keysweep.toml`, or `[tool.keysweep]` in `pyproject.toml`, found upward from the scan path.
+
+    [scan]
+    max_file_size = "10MB"        # larger files are skipped with a warning
+    exclude = ["vendor/**"]       # never read
+
+    [rules]
+    disable = ["generic.high-entropy-assignment"]
+    extra = ["ci/keysweep-rules"] # more rule files, relative to the config file
+
+    [[allowlist]]                 # or a single [allowlist] table
+    description = "fixtures"
+    rules = ["stripe.secret-key"] # optional: only these rules
+    paths = ["tests/fixtures/**"]
+    regexes = ['^sk_test_']       # matched against regex_target
+    regex_target = "secret"       # secret | match | line
+    stopwords = ["example"]
+
+Sections for later stages (`revoke`, `verify`, `git`) are kept raw for the modules that own them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from scanner.errors import ConfigError
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+CONFIG_FILE = ".keysweep.toml"
+SECTIONS = {"scan", "rules", "allowlist", "revoke", "verify", "git", "baseline"}
+REGEX_TARGETS = ("secret", "match", "line")
+SIZE_UNITS = {"": 1, "B": 1, "KB": 1024, "K": 1024, "MB": 1024**2, "M": 1024**2, "GB": 1024**3, "G": 1024**3}
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    description: str = ""
+    rules: tuple[str, ...] = ()  # empty: applies to every rule
+    paths: tuple[str, ...] = ()
+    regexes: tuple[str, ...] = ()
+    regex_target: str = "secret"
+    stopwords: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def compiled(self) -> tuple[regex.Pattern[str], ...]:
+        return tuple(regex.compile(r) for r in self.regexes)
+
+    @property
+    def is_path_only(self) -> bool:
+        """A global path-only allowlist lets sources skip the file before reading it."""
+        return bool(self.paths) and not (self.rules or self.regexes or self.stopwords)
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = field(default_factory=Path.cwd)  # config globs are relative to this directory
+    source: str | None = None  # the file it came from, None for defaults
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    exclude: tuple[str, ...] = ()
+    disabled_rules: tuple[str, ...] = ()
+    extra_rules: tuple[Path, ...] = ()
+    allowlists: tuple[Allowlist, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def relative(self, fs_path: str) -> str:
+        """A filesystem path as config globs see it: relative to the config's directory."""
+        absolute = os.path.abspath(fs_path)
+        try:
+            return Path(absolute).relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(fs_path).as_posix()
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest .keysweep.toml, or pyproject.toml with [tool.keysweep], from start upward."""
+    here = start.resolve()
+    if not here.is_dir():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        return b"[tool.keysweep" in pyproject.read_bytes()
+    except OSError:
+        return False
+
+
+def load_config(explicit: Path | None, *, start: Path) -> Config:
+    path = explicit if explicit is not None else find_config(start)
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("keysweep", {})
+    return parse_config(data, root=path.resolve().parent, source=str(path))
+
+
+def parse_config(data: dict[str, Any], *, root: Path, source: str) -> Config:
+    unknown = set(data) - SECTIONS
+    if unknown:
+        raise ConfigError(f"{source}: unknown section(s): {', '.join(sorted(unknown))}; expected {', '.join(sorted(SECTIONS))}")
+    scan = _table(data, "scan", source, {"max_file_size", "exclude"})
+    rules = _table(data, "rules", source, {"disable", "extra"})
+    return Config(
+        root=root,
+        source=source,
+        max_file_size=parse_size(scan.get("max_file_size", DEFAULT_MAX_FILE_SIZE), f"{source}: scan.max_file_size"),
+        exclude=_strings(scan.get("exclude", []), f"{source}: scan.exclude"),
+        disabled_rules=_strings(rules.get("disable", []), f"{source}: rules.disable"),
+        extra_rules=tuple(root / p for p in _strings(rules.get("extra", []), f"{source}: rules.extra")),
+        allowlists=_allowlists(data.get("allowlist", []), source),
+        raw=data,
+    )
+
+
+def _table(data: dict[str, Any], name: str, source: str, keys: set[str]) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    unknown = set(table) - keys
+    if unknown:
+        raise ConfigError(f"{source}: [{name}] has unknown key(s): {', '.join(sorted(unknown))}")
+    return table
+
+
+def _allowlists(value: Any, source: str) -> tuple[Allowlist, ...]:
+    entries = [value] if isinstance(value, dict) else value
+    if not isinstance(entries, list):
+        raise ConfigError(f"{source}: allowlist must be a table or an array of tables")
+    allowlists = []
+    for n, entry in enumerate(entries, 1):
+        where = f"{source}: allowlist #{n}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a table")
+        unknown = set(entry) - {"description", "rules", "paths", "regexes", "regex_target", "stopwords"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
+        target = entry.get("regex_target", "secret")
+        if target not in REGEX_TARGETS:
+            raise ConfigError(f"{where}: regex_target must be one of {', '.join(REGEX_TARGETS)}")
+        allowlist = Allowlist(
+            description=str(entry.get("description", "")),
+            rules=_strings(entry.get("rules", []), f"{where}: rules"),
+            paths=_strings(entry.get("paths", []), f"{where}: paths"),
+            regexes=_strings(entry.get("regexes", []), f"{where}: regexes"),
+            regex_target=target,
+            stopwords=tuple(s.lower() for s in _strings(entry.get("stopwords", []), f"{where}: stopwords")),
+        )
+        for pattern in allowlist.regexes:
+            try:
+                regex.compile(pattern)
+            except regex.error as exc:
+                raise ConfigError(f"{where}: regex {pattern!r} does not compile: {exc}") from None
+        allowlists.append(allowlist)
+    return tuple(allowlists)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: must be a list of strings")
+    return tuple(value)
+
+
+def parse_size(value: Any, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        match = regex.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*", value.upper())
+        if match:
+            return int(float(match.group(1)) * SIZE_UNITS[match.group(2)])
+    raise ConfigError(f"{where}: expected a positive size such as 10485760 or \"10MB\", got {value!r}")

@@ -1,0 +1,47 @@
+"""A finding: which rule matched which secret where. Identity leaves line numbers out."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    rule_name: str
+    description: str
+    severity: str
+    confidence: str
+    provider: str
+    secret: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    source: str = "file"
+    commit: str | None = None
+    context_before: str = ""  # the secret's line around it; see `snippet`
+    context_after: str = ""
+    tags: tuple[str, ...] = ()
+    suppressed: str | None = None  # why a filter dropped it, for --show-suppressed
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def secret_sha256(self) -> str:
+        return hashlib.sha256(self.secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across line moves and commits: the rule and the secret's hash."""
+        return f"{self.rule_id}:{self.secret_sha256}"
+
+    @property
+    def snippet(self) -> str:
+        return f"{self.context_before}{self.secret}{self.context_after}"
+
+    def replace(self, **changes: Any) -> Finding:
+        return dataclasses.replace(self, **changes)

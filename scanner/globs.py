@@ -1,0 +1,40 @@
+"""Path globs as users write them in configs: `**` spans directories, a bare name matches anywhere."""
+
+from __future__ import annotations
+
+import functools
+
+import regex
+
+
+@functools.lru_cache(maxsize=1024)
+def glob_regex(glob: str) -> regex.Pattern[str]:
+    anchored = "/" in glob.rstrip("/")
+    glob = glob.strip("/") if anchored else glob.rstrip("/")
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(regex.escape(glob[i]))
+            i += 1
+    prefix = "" if anchored else "(?:.*/)?"
+    # A pattern naming a directory also covers everything below it.
+    return regex.compile(f"{prefix}{''.join(out)}(?:/.*)?")
+
+
+def matches_any(path: str, globs: tuple[str, ...] | list[str]) -> bool:
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return any(glob_regex(g).fullmatch(path) for g in globs)

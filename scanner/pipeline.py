@@ -1,0 +1,97 @@
+"""Chunk → engine candidates → findings with filters applied. Every source funnels through here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from scanner.chunk import Chunk
+from scanner.config import Config
+from scanner.engine import Candidate, Engine
+from scanner.filters.allowlist import config_allow_reason, has_inline_allow, rule_allow_reason
+from scanner.filters.placeholders import placeholder_reason
+from scanner.finding import Finding
+
+SNIPPET_CONTEXT = 60  # characters either side of the secret; a minified line is never shown whole
+
+
+@dataclass(frozen=True)
+class Scanner:
+    """What every source needs to turn text into findings."""
+
+    engine: Engine
+    config: Config
+    keep_suppressed: bool = False
+
+    def scan(self, chunk: Chunk) -> list[Finding]:
+        candidates = self.engine.find(chunk.text, chunk.path, keep_rejected=self.keep_suppressed)
+        if not candidates:
+            return []
+        rel_path = self.config.relative(chunk.fs_path) if chunk.fs_path else chunk.path
+        findings = []
+        for candidate, position in zip(candidates, positions(chunk.text, candidates)):
+            finding = self._finding(chunk, candidate, position, rel_path)
+            if finding.suppressed is None or self.keep_suppressed:
+                findings.append(finding)
+        return findings
+
+    def _finding(self, chunk: Chunk, c: Candidate, position: tuple[int, int, int, int], rel_path: str) -> Finding:
+        text = chunk.text
+        line, column, end_line, end_column = position
+        line_start = text.rfind("\n", 0, c.match_start) + 1
+        line_end = text.find("\n", c.match_end)
+        lines = text[line_start : len(text) if line_end < 0 else line_end]
+        match = text[c.match_start : c.match_end]
+        reason = (
+            c.rejected
+            or placeholder_reason(c.secret)
+            or rule_allow_reason(c.rule, c.secret)
+            or has_inline_allow(lines)
+            or config_allow_reason(
+                self.config.allowlists, rule_id=c.rule.id, rel_path=rel_path, secret=c.secret, match=match, line=lines
+            )
+        )
+        return Finding(
+            rule_id=c.rule.id,
+            rule_name=c.rule.name,
+            description=c.rule.description,
+            severity=c.rule.severity,
+            confidence=c.rule.confidence,
+            provider=c.rule.provider,
+            secret=c.secret,
+            path=chunk.path,
+            line=line + chunk.line_offset,
+            column=column,
+            end_line=end_line + chunk.line_offset,
+            end_column=end_column,
+            source=chunk.source,
+            commit=chunk.commit,
+            context_before=context_before(text, c.start),
+            context_after=context_after(text, c.end),
+            tags=c.rule.tags,
+            suppressed=reason,
+            extra=dict(chunk.extra),
+        )
+
+
+def positions(text: str, candidates: Iterable[Candidate]) -> list[tuple[int, int, int, int]]:
+    """1-based (line, column, end line, end column) of each secret, counting newlines incrementally."""
+    cache: dict[int, tuple[int, int]] = {}
+    offsets = sorted({o for c in candidates for o in (c.start, c.end)})
+    line, previous = 1, 0
+    for offset in offsets:
+        line += text.count("\n", previous, offset)
+        previous = offset
+        cache[offset] = (line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+    return [(*cache[c.start], *cache[c.end]) for c in candidates]
+
+
+def context_before(text: str, start: int) -> str:
+    """The secret's line before it, cut to a window so a minified line is never shown whole."""
+    line_start = max(text.rfind("\n", 0, start) + 1, start - SNIPPET_CONTEXT)
+    return text[line_start:start].lstrip()
+
+
+def context_after(text: str, end: int) -> str:
+    line_end = text.find("\n", end)
+    return text[end : min(len(text) if line_end < 0 else line_end, end + SNIPPET_CONTEXT)].rstrip()

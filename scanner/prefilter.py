@@ -1,0 +1,88 @@
+"""Keyword prefilter: one pass over a chunk finds which rules could match at all.
+
+Hyperscan matches every rule keyword in one native pass; its compiled database is cached on
+disk keyed by the keyword set, so start-up does not recompile it. Where the `hyperscan`
+package is missing, a pure-Python scan of the lowered text does the same job more slowly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "keysweep"
+
+
+class PythonPrefilter:
+    """Lower the text once, then look for each keyword with str.__contains__."""
+
+    def __init__(self, keywords: list[str]) -> None:
+        self.keywords = keywords
+
+    def hits(self, text: str) -> set[int]:
+        lowered = text.lower()
+        return {i for i, keyword in enumerate(self.keywords) if keyword in lowered}
+
+
+class HyperscanPrefilter:
+    def __init__(self, keywords: list[str]) -> None:
+        import hyperscan
+
+        self.keywords = keywords
+        self._hs = hyperscan
+        self.db = self._load_or_compile(keywords)
+        self.scratch = hyperscan.Scratch(self.db)
+
+    def _load_or_compile(self, keywords: list[str]):  # type: ignore[no-untyped-def]
+        hs = self._hs
+        digest = hashlib.sha256("\0".join(keywords).encode() + getattr(hs, "__version__", "").encode()).hexdigest()[:24]
+        cached = cache_dir() / f"prefilter-{digest}.hsdb"
+        try:
+            return hs.loadb(cached.read_bytes(), hs.HS_MODE_BLOCK)
+        except Exception:  # missing or from another hyperscan build: recompile
+            pass
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        flags = hs.HS_FLAG_CASELESS | hs.HS_FLAG_SINGLEMATCH
+        db.compile(
+            expressions=[re.escape(k.encode("utf-8")) for k in keywords],
+            ids=list(range(len(keywords))),
+            elements=len(keywords),
+            flags=[flags] * len(keywords),
+        )
+        _write_cache(cached, hs.dumpb(db))
+        return db
+
+    def hits(self, text: str) -> set[int]:
+        found: set[int] = set()
+
+        def on_match(kid: int, start: int, end: int, flags: int, context: object) -> None:
+            found.add(kid)
+
+        self.db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=self.scratch)
+        return found
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the next run a recompile
+
+
+def make_prefilter(keywords: Iterable[str], *, native: bool = True) -> PythonPrefilter | HyperscanPrefilter:
+    keywords = list(keywords)
+    if native and os.environ.get("KEYSWEEP_NO_HYPERSCAN") != "1":
+        try:
+            return HyperscanPrefilter(keywords)
+        except ImportError:
+            pass
+    return PythonPrefilter(keywords)

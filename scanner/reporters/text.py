@@ -1,0 +1,57 @@
+"""Human-readable report: one block per finding, a summary line, colour only on a terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from scanner.output import public_dict
+from scanner.report import SEVERITY_ORDER, Report
+
+COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report: Report, *, redact: bool, color: bool = False) -> str:
+    paint = (lambda code, s: f"{code}{s}{RESET}") if color else (lambda code, s: s)
+    secrets = report.all_secrets
+    blocks = []
+    for finding in report.findings + report.suppressed:
+        row = public_dict(finding, redact_secrets=redact, all_secrets=secrets)
+        where = f"{row['path']}:{row['line']}:{row['column']}"
+        if row["commit"]:
+            where += f" @ {row['commit'][:12]}"
+        lines = [
+            f"{paint(BOLD, where)}  {row['rule_id']}  "
+            f"{paint(COLORS.get(row['severity'], ''), row['severity'])}/{row['confidence']}",
+            f"  {row['description']}",
+            f"  secret: {row['secret']}   fingerprint: {row['fingerprint']}",
+            f"  {paint(DIM, '> ' + row['snippet'][:200])}",
+        ]
+        if "suppressed" in row:
+            lines.insert(1, f"  suppressed: {row['suppressed']}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n\n" if blocks else "") + summary(report) + "\n"
+
+
+def summary(report: Report) -> str:
+    stats = report.stats
+    count = len(report.findings)
+    by_severity = Counter(f.severity for f in report.findings)
+    detail = ", ".join(f"{by_severity[s]} {s}" for s in sorted(by_severity, key=SEVERITY_ORDER.__getitem__))
+    text = f"{count} finding{'s' if count != 1 else ''}" + (f" ({detail})" if detail else "")
+    text += f" in {stats.files_scanned} file{'s' if stats.files_scanned != 1 else ''}"
+    text += f", {human_bytes(stats.bytes_scanned)}, {report.duration_s:.2f} s"
+    if report.suppressed:
+        text += f"; {len(report.suppressed)} suppressed"
+    if stats.skipped:
+        text += "; skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items()))
+    return text
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"

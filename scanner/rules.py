@@ -1,0 +1,207 @@
+"""Load rule files (TOML data in rules/), check their shape, and compile patterns lazily.
+
+A rule file holds `[[rules]]` tables. Patterns use the `regex` module and must have exactly
+one capturing group: the secret. Compilation happens on first use, so a scan that only
+touches a few rules (the pre-commit path) compiles only those.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from scanner.errors import RuleError
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+CONFIDENCES = ("low", "medium", "high")
+REQUIRED_FIELDS = ("id", "name", "description", "pattern", "keywords", "severity", "confidence")
+OPTIONAL_FIELDS = (
+    "provider", "entropy", "validator", "tags", "references", "examples", "negative_examples",
+    "path", "generic", "allow", "verify", "min_length", "exposure",
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    path: str = "example.txt"
+
+
+@dataclass(frozen=True)
+class RuleAllow:
+    """Per-rule false-positive knowledge carried by the rule itself."""
+
+    stopwords: tuple[str, ...] = ()
+    regexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    description: str
+    pattern: str
+    keywords: tuple[str, ...]
+    severity: str
+    confidence: str
+    provider: str
+    origin: str  # the rule file it came from, for error messages
+    entropy: float | None = None
+    validator: str | None = None
+    path: str | None = None  # regex a file path must match for the rule to apply
+    generic: bool = False  # generic rules yield to a specific rule matching the same secret
+    min_length: int = 0
+    tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    examples: tuple[Example, ...] = ()
+    negative_examples: tuple[Example, ...] = ()
+    allow: RuleAllow = field(default_factory=RuleAllow)
+    verify: dict[str, Any] | None = None
+    exposure: str | None = None
+
+    @functools.cached_property
+    def regex(self) -> regex.Pattern[str]:
+        return regex.compile(self.pattern)
+
+    @functools.cached_property
+    def path_regex(self) -> regex.Pattern[str] | None:
+        return regex.compile(self.path) if self.path else None
+
+    @functools.cached_property
+    def allow_regexes(self) -> tuple[regex.Pattern[str], ...]:
+        return tuple(regex.compile(r) for r in self.allow.regexes)
+
+    def applies_to(self, path: str) -> bool:
+        return self.path_regex is None or self.path_regex.search(path) is not None
+
+
+def builtin_rules_dir() -> Path:
+    """rules/ ships inside the wheel as scanner/rules; a source checkout keeps it at the top."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "rules"
+    return packaged if packaged.is_dir() else here.parent / "rules"
+
+
+def rule_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(path.glob("*.toml"))
+    if path.is_file():
+        return [path]
+    raise RuleError(f"{path}: no such rule file or directory")
+
+
+def load_rules(extra: list[Path] | tuple[Path, ...] = (), *, builtin: bool = True) -> list[Rule]:
+    """Load the built-in rules plus any extra files or directories; ids must be unique."""
+    files: list[Path] = rule_files(builtin_rules_dir()) if builtin else []
+    for path in extra:
+        files.extend(rule_files(Path(path)))
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        for rule in load_rule_file(path):
+            if rule.id in seen:
+                raise RuleError(f"{rule.origin}: rule '{rule.id}': duplicate id (also in {seen[rule.id]})")
+            seen[rule.id] = rule.origin
+            rules.append(rule)
+    return rules
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleError(f"{path}: cannot read rule file: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{path}: invalid TOML: {exc}") from None
+    entries = data.get("rules")
+    if not isinstance(entries, list) or not entries:
+        raise RuleError(f"{path}: expected one or more [[rules]] tables")
+    unknown = set(data) - {"rules"}
+    if unknown:
+        raise RuleError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+    return [parse_rule(entry, origin=str(path), default_provider=path.stem) for entry in entries]
+
+
+def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
+    if not isinstance(entry, dict):
+        raise RuleError(f"{origin}: each [[rules]] entry must be a table")
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not regex.fullmatch(r"[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+", rule_id):
+        raise RuleError(f"{origin}: rule id {rule_id!r} must look like 'provider.kind' (lowercase, dotted)")
+    where = f"{origin}: rule '{rule_id}'"
+    missing = [name for name in REQUIRED_FIELDS if name not in entry]
+    if missing:
+        raise RuleError(f"{where}: missing field(s): {', '.join(missing)}")
+    unknown = set(entry) - set(REQUIRED_FIELDS) - set(OPTIONAL_FIELDS)
+    if unknown:
+        raise RuleError(f"{where}: unknown field(s): {', '.join(sorted(unknown))}")
+    if entry["severity"] not in SEVERITIES:
+        raise RuleError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    if entry["confidence"] not in CONFIDENCES:
+        raise RuleError(f"{where}: confidence must be one of {', '.join(CONFIDENCES)}")
+    keywords = _strings(entry["keywords"], where, "keywords")
+    if not keywords:
+        raise RuleError(f"{where}: keywords must list at least one string for the prefilter")
+    allow = entry.get("allow", {})
+    if not isinstance(allow, dict) or set(allow) - {"stopwords", "regexes"}:
+        raise RuleError(f"{where}: allow takes only 'stopwords' and 'regexes'")
+    entropy = entry.get("entropy")
+    if entropy is not None and not isinstance(entropy, (int, float)):
+        raise RuleError(f"{where}: entropy must be a number (bits per character)")
+    return Rule(
+        id=rule_id,
+        name=_string(entry["name"], where, "name"),
+        description=_string(entry["description"], where, "description"),
+        pattern=_string(entry["pattern"], where, "pattern"),
+        keywords=tuple(k.lower() for k in keywords),
+        severity=entry["severity"],
+        confidence=entry["confidence"],
+        provider=_string(entry.get("provider", default_provider), where, "provider"),
+        origin=origin,
+        entropy=float(entropy) if entropy is not None else None,
+        validator=entry.get("validator"),
+        path=entry.get("path"),
+        generic=bool(entry.get("generic", False)),
+        min_length=int(entry.get("min_length", 0)),
+        tags=_strings(entry.get("tags", []), where, "tags"),
+        references=_strings(entry.get("references", []), where, "references"),
+        examples=_examples(entry.get("examples", []), where, "examples"),
+        negative_examples=_examples(entry.get("negative_examples", []), where, "negative_examples"),
+        allow=RuleAllow(
+            stopwords=tuple(s.lower() for s in _strings(allow.get("stopwords", []), where, "allow.stopwords")),
+            regexes=_strings(allow.get("regexes", []), where, "allow.regexes"),
+        ),
+        verify=entry.get("verify"),
+        exposure=entry.get("exposure"),
+    )
+
+
+def _string(value: Any, where: str, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise RuleError(f"{where}: {name} must be a non-empty string")
+    return value
+
+
+def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RuleError(f"{where}: {name} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _examples(value: Any, where: str, name: str) -> tuple[Example, ...]:
+    if not isinstance(value, list):
+        raise RuleError(f"{where}: {name} must be a list")
+    examples = []
+    for item in value:
+        if isinstance(item, str):
+            examples.append(Example(text=item))
+        elif isinstance(item, dict) and isinstance(item.get("text"), str) and set(item) <= {"text", "path"}:
+            examples.append(Example(text=item["text"], path=str(item.get("path", "example.txt"))))
+        else:
+            raise RuleError(f"{where}: each entry of {name} must be a string or a table {{text, path}}")
+    return tuple(examples)

@@ -1,0 +1,104 @@
+"""Run a scan: build the engine once, feed it chunks (in worker processes for big trees), collect a Report."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from scanner.chunk import Chunk
+from scanner.config import Config
+from scanner.engine import Engine
+from scanner.errors import ConfigError
+from scanner.finding import Finding
+from scanner.pipeline import Scanner
+from scanner.report import Report, ScanStats, sort_findings
+from scanner.rules import Rule, load_rules
+from scanner.sources.files import FileEntry, file_chunks, stdin_chunks, walk
+
+PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
+BATCH_FILES = 32
+
+
+def select_rules(config: Config, extra_rules: Iterable[Path] = ()) -> list[Rule]:
+    rules = load_rules([*config.extra_rules, *extra_rules])
+    known = {rule.id for rule in rules}
+    unknown = [r for r in config.disabled_rules if r not in known]
+    if unknown:
+        raise ConfigError(f"{config.source}: rules.disable names unknown rule(s): {', '.join(unknown)}")
+    return [rule for rule in rules if rule.id not in config.disabled_rules]
+
+
+def build_scanner(config: Config, *, extra_rules: Iterable[Path] = (), keep_suppressed: bool = False) -> Scanner:
+    return Scanner(engine=Engine(select_rules(config, extra_rules)), config=config, keep_suppressed=keep_suppressed)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def collect(scanner: Scanner, chunks: Iterable[Chunk]) -> list[Finding]:
+    return [finding for chunk in chunks for finding in scanner.scan(chunk)]
+
+
+def make_report(scanner: Scanner, findings: Iterable[Finding], stats: ScanStats, started: float) -> Report:
+    findings = sort_findings(list(findings))
+    return Report(
+        findings=[f for f in findings if f.suppressed is None],
+        suppressed=[f for f in findings if f.suppressed is not None],
+        stats=stats,
+        rules=tuple(scanner.engine.rules),
+        duration_s=time.monotonic() - started,
+    )
+
+
+def scan_paths(
+    paths: list[str], *, scanner: Scanner, jobs: int = 1, read_stdin: Callable[[], bytes] | None = None
+) -> Report:
+    """Scan files and directories ('-' is standard input, read with read_stdin)."""
+    started = time.monotonic()
+    stats = ScanStats()
+    findings: list[Finding] = []
+    if "-" in paths and read_stdin is not None:
+        findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats)))
+    entries = list(walk([p for p in paths if p != "-"], config=scanner.config, stats=stats))
+    if jobs > 1 and len(entries) >= PARALLEL_MIN_FILES:
+        findings.extend(_scan_parallel(scanner, entries, jobs, stats))
+    else:
+        for entry in entries:
+            findings.extend(collect(scanner, file_chunks(entry, config=scanner.config, stats=stats)))
+    return make_report(scanner, findings, stats, started)
+
+
+# Worker processes inherit the scanner through fork rather than unpickling it per task.
+_WORKER_SCANNER: Scanner | None = None
+
+
+def _scan_batch(batch: list[FileEntry]) -> tuple[list[Finding], ScanStats]:
+    assert _WORKER_SCANNER is not None
+    stats = ScanStats()
+    found = []
+    for entry in batch:
+        found.extend(collect(_WORKER_SCANNER, file_chunks(entry, config=_WORKER_SCANNER.config, stats=stats)))
+    return found, stats
+
+
+def _batches(entries: list[FileEntry]) -> Iterator[list[FileEntry]]:
+    for start in range(0, len(entries), BATCH_FILES):
+        yield entries[start : start + BATCH_FILES]
+
+
+def _scan_parallel(scanner: Scanner, entries: list[FileEntry], jobs: int, stats: ScanStats) -> list[Finding]:
+    global _WORKER_SCANNER
+    _WORKER_SCANNER = scanner
+    scanner.engine.prefilter  # build (or load) the prefilter once, before forking
+    findings: list[Finding] = []
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes=jobs) as pool:
+        for found, batch_stats in pool.imap_unordered(_scan_batch, _batches(entries)):
+            findings.extend(found)
+            stats.merge(batch_stats)
+    _WORKER_SCANNER = None
+    return findings

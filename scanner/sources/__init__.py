@@ -1,0 +1,1 @@
+"""Sources turn inputs (files, stdin, git history, logs, bundles) into Chunks."""

@@ -1,0 +1,136 @@
+"""Working trees and single files: walk, skip what cannot or need not be read, decode the rest.
+
+Everything under the given paths is scanned except `.git` and configured excludes, including
+untracked and git-ignored files: an audit must see a stray `.env.local`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from scanner.chunk import Chunk
+from scanner.config import Config
+from scanner.globs import matches_any
+from scanner.report import ScanStats
+
+SNIFF_BYTES = 8192
+SKIP_DIRS = {".git", ".hg", ".svn"}
+# Formats that are binary by construction: skipped by name, without opening them.
+BINARY_SUFFIXES = {
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tiff", ".psd", ".mp3", ".mp4", ".mov",
+    ".avi", ".mkv", ".wav", ".flac", ".ogg", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".pdf", ".so",
+    ".dylib", ".dll", ".exe", ".o", ".a", ".class", ".pyc", ".pyo", ".wasm", ".sqlite", ".db", ".bin",
+}
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    fs_path: str  # as opened
+    display: str  # as reported
+
+
+def walk(roots: list[str], *, config: Config, stats: ScanStats) -> Iterator[FileEntry]:
+    """Every file to scan under roots, in a stable order; skips are counted in stats."""
+    skip_globs = config.exclude + tuple(g for a in config.allowlists if a.is_path_only for g in a.paths)
+    for root in roots:
+        try:
+            mode = os.stat(root).st_mode
+        except OSError as exc:
+            stats.skipped["unreadable"] += 1
+            stats.warnings.append(f"{root}: cannot read: {exc.strerror}")
+            continue
+        if not stat.S_ISDIR(mode):
+            yield FileEntry(root, display_path(root))
+            continue
+        for directory, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(e, stats)):
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIP_DIRS and not _excluded(os.path.join(directory, d), config, skip_globs, stats)
+            )
+            for name in sorted(filenames):
+                path = os.path.join(directory, name)
+                if os.path.islink(path):
+                    stats.skipped["symlink"] += 1
+                elif not _excluded(path, config, skip_globs, stats):
+                    yield FileEntry(path, display_path(path))
+
+
+def _excluded(path: str, config: Config, globs: tuple[str, ...], stats: ScanStats) -> bool:
+    if globs and matches_any(config.relative(path), globs):
+        stats.skipped["excluded"] += 1
+        return True
+    return False
+
+
+def _walk_error(error: OSError, stats: ScanStats) -> None:
+    stats.skipped["unreadable"] += 1
+    stats.warnings.append(f"{error.filename}: cannot read directory: {error.strerror}")
+
+
+def display_path(path: str) -> str:
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def read_text(entry: FileEntry, *, config: Config, stats: ScanStats) -> str | None:
+    """The file's text, or None with the reason counted (binary, too large, unreadable)."""
+    path = entry.fs_path
+    if os.path.splitext(path)[1].lower() in BINARY_SUFFIXES:
+        stats.skipped["binary"] += 1
+        return None
+    try:
+        with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                stats.skipped["not a regular file"] += 1
+                return None
+            if info.st_size > config.max_file_size:
+                stats.skipped["too large"] += 1
+                stats.warnings.append(
+                    f"{entry.display}: skipped, {info.st_size} bytes is over the {config.max_file_size}-byte limit"
+                    " (scan.max_file_size)"
+                )
+                return None
+            head = handle.read(SNIFF_BYTES)
+            if is_binary(head):
+                stats.skipped["binary"] += 1
+                return None
+            data = head + handle.read(config.max_file_size)
+    except OSError as exc:
+        stats.skipped["unreadable"] += 1
+        stats.warnings.append(f"{entry.display}: cannot read: {exc.strerror}")
+        return None
+    stats.files_scanned += 1
+    stats.bytes_scanned += len(data)
+    return decode(data)
+
+
+def is_binary(head: bytes) -> bool:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    return b"\0" in head
+
+
+def decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    return data.decode("utf-8", errors="replace")
+
+
+def file_chunks(entry: FileEntry, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
+    text = read_text(entry, config=config, stats=stats)
+    if text is not None:
+        yield Chunk(text=text, path=entry.display, source="file", fs_path=entry.fs_path)
+
+
+def stdin_chunks(data: bytes, *, stats: ScanStats) -> Iterator[Chunk]:
+    stats.files_scanned += 1
+    stats.bytes_scanned += len(data)
+    yield Chunk(text=decode(data), path="-", source="stdin")
