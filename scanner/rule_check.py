@@ -108,6 +108,7 @@ def pathological_inputs(rule: Rule) -> list[str]:
         keyword + " " * unit,
         keyword + "A" * unit,
         (keyword + "_") * (unit // (len(keyword) + 1)),
+        keyword * (unit // len(keyword)) + "!",
     ]
 
 

@@ -61,9 +61,9 @@ def scan_paths(
     started = time.monotonic()
     stats = ScanStats()
     findings: list[Finding] = []
+    entries = list(walk([p for p in paths if p != "-"], config=scanner.config, stats=stats))
     if "-" in paths and read_stdin is not None:
         findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats)))
-    entries = list(walk([p for p in paths if p != "-"], config=scanner.config, stats=stats))
     if jobs > 1 and len(entries) >= PARALLEL_MIN_FILES:
         findings.extend(_scan_parallel(scanner, entries, jobs, stats))
     else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from scanner.chunk import Chunk
 from scanner.config import Config
+from scanner.errors import UsageError
 from scanner.globs import matches_any
 from scanner.report import ScanStats
 
@@ -39,6 +40,8 @@ def walk(roots: list[str], *, config: Config, stats: ScanStats) -> Iterator[File
     for root in roots:
         try:
             mode = os.stat(root).st_mode
+        except FileNotFoundError:
+            raise UsageError(f"{root}: no such file or directory") from None
         except OSError as exc:
             stats.skipped["unreadable"] += 1
             stats.warnings.append(f"{root}: cannot read: {exc.strerror}")
