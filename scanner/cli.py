@@ -34,6 +34,9 @@ class OutputOptions:
     exit_code: int
     jobs: int | None
     show_suppressed: bool
+    baseline: Path | None = None  # accepted findings (scanner/filters/baseline.py)
+    ignore_file: Path | None = None
+    report_unused_ignores: bool = False
 
 
 def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +57,12 @@ def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: all cores)."),
         click.option("--show-suppressed", is_flag=True,
                      help="Also list candidates that filters suppressed, with the reason."),
+        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Report only findings not in this baseline (see `keysweep baseline create`)."),
+        click.option("--ignore-file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Fingerprints to ignore (default: .keysweepignore in the project root, if any)."),
+        click.option("--report-unused-ignores", is_flag=True,
+                     help="Warn about ignore-file entries that matched no finding."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -61,7 +70,9 @@ def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(fmt: str, output: Path | None, no_redact: bool, config_path: Path | None,
                 extra_rules: tuple[Path, ...], exit_code: int, jobs: int | None, show_suppressed: bool,
                 **kwargs: Any) -> Any:
-        opts = OutputOptions(fmt, output, not no_redact, config_path, extra_rules, exit_code, jobs, show_suppressed)
+        opts = OutputOptions(fmt, output, not no_redact, config_path, extra_rules, exit_code, jobs, show_suppressed,
+                             baseline=kwargs.pop("baseline"), ignore_file=kwargs.pop("ignore_file"),
+                             report_unused_ignores=kwargs.pop("report_unused_ignores"))
         return command(opts=opts, **kwargs)
 
     wrapper.__name__ = command.__name__
@@ -70,11 +81,15 @@ def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def emit(report: Any, opts: OutputOptions) -> ExitCode | int:
-    """Print warnings, write the report, and choose the exit status."""
+def emit(report: Any, opts: OutputOptions, *, root: Path | None = None) -> ExitCode | int:
+    """Apply the baseline and ignore file, print warnings, write the report, and choose the exit status.
+
+    root is the directory report paths are relative to (a repository's root for git findings).
+    """
     from scanner.output import use_color, write_report
     from scanner.reporters import render
 
+    report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
     warnings = report.stats.warnings
     for warning in warnings[:MAX_WARNINGS_SHOWN]:
         click.echo(f"keysweep: warning: {warning}", err=True)
@@ -83,6 +98,20 @@ def emit(report: Any, opts: OutputOptions) -> ExitCode | int:
     color = opts.fmt == "text" and opts.output is None and use_color()
     write_report(render(report, opts.fmt, redact=opts.redact, color=color), opts.output)
     return opts.exit_code if report.findings else ExitCode.CLEAN
+
+
+def apply_accepted_findings(report: Any, opts: OutputOptions, *, root: Path) -> Any:
+    """Baseline and .keysweepignore, matched the same way for every command that emits a report."""
+    from scanner.filters.baseline import IGNORE_FILE, apply_accepted, load_accepted
+
+    if opts.baseline is None and opts.ignore_file is None and not (root / IGNORE_FILE).is_file():
+        return report
+    accepted = load_accepted(baseline=opts.baseline, ignore_file=opts.ignore_file, root=root)
+    assert accepted is not None
+    report, unused = apply_accepted(report, accepted, root=root, keep_suppressed=opts.show_suppressed)
+    if opts.report_unused_ignores:
+        report.stats.warnings.extend(f"{accepted.ignore_source}:{i.line}: ignore matched no finding" for i in unused)
+    return report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -148,6 +177,14 @@ def rules_check(path: Path | None) -> int:
         return ExitCode.BAD_CONFIG
     click.echo(f"{count} rules OK")
     return ExitCode.CLEAN
+
+
+# Commands in their own modules; imported here, after scan_options and emit exist for them to use.
+from scanner.cli_git import baseline, git, install_hooks  # noqa: E402
+
+cli.add_command(git)
+cli.add_command(baseline)
+cli.add_command(install_hooks)
 
 
 def main(argv: list[str] | None = None) -> None:
