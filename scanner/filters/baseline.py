@@ -153,9 +153,15 @@ def load_accepted(*, baseline: Path | None, ignore_file: Path | None, root: Path
         baseline_source=str(baseline or ""),
         baseline_base=_base_dir(baseline) if baseline else "",
         ignores=load_ignores(ignore_file) if ignore_file else (),
-        ignore_source=str(ignore_file or ""),
+        ignore_source=_display(ignore_file) if ignore_file else "",
         ignore_base=_base_dir(ignore_file) if ignore_file else "",
     )
+
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the current directory when it is below it."""
+    relative = os.path.relpath(os.path.abspath(path))
+    return str(path) if relative.startswith("..") else relative
 
 
 # --- applying them ----------------------------------------------------------------------------
