@@ -89,6 +89,7 @@ class BlobScanner:
     scanner: Scanner
     stats: ScanStats
     progress: Progress = field(default_factory=lambda: Progress(enabled=False))
+    share_paths: bool = True  # False: key blobs by path itself (a few staged files need no sharing)
     commits: int = 0
     _found: dict[tuple[str, tuple[Any, ...]], list[Finding]] = field(default_factory=dict)
     _profiles: dict[str, tuple[Any, ...]] = field(default_factory=dict)
@@ -102,6 +103,8 @@ class BlobScanner:
 
     def profile(self, path: str) -> tuple[Any, ...]:
         cached = self._profiles.get(path)
+        if cached is None and not self.share_paths:
+            cached = self._profiles[path] = (path,)  # skips compiling every path-scoped rule's regex
         if cached is None:
             rules = tuple(rule.applies_to(path) for rule in self.scanner.engine.rules if rule.path)
             allow = tuple(bool(a.paths) and matches_any(path, a.paths) for a in self.config.allowlists)
@@ -339,7 +342,7 @@ def scan_staged(repo: Repo, *, scanner: Scanner, stats: ScanStats) -> list[Findi
     """What the index adds relative to HEAD; lines are the staged file's. Work grows with the change only."""
     changes = []
     with BlobReader(repo) as reader:
-        blobs = BlobScanner(reader, scanner, stats)
+        blobs = BlobScanner(reader, scanner, stats, share_paths=False)
         for change in repo.staged_changes():
             reason = blobs.skip_reason(change)
             if reason is None:
