@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from scanner import __version__
+from scanner.cli_revoke import LiveOptions, revoke, revoke_options
 from scanner.errors import ExitCode, KeysweepError
 
 FORMATS = ("text", "json", "jsonl", "sarif", "csv")
@@ -81,15 +82,18 @@ def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def emit(report: Any, opts: OutputOptions, *, root: Path | None = None) -> ExitCode | int:
+def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: Any = None) -> ExitCode | int:
     """Apply the baseline and ignore file, print warnings, write the report, and choose the exit status.
 
     root is the directory report paths are relative to (a repository's root for git findings).
+    post (from `LiveOptions.prepare`) verifies keys before the report and revokes them after it.
     """
     from scanner.output import use_color, write_report
     from scanner.reporters import render
 
     report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
+    if post is not None:
+        report = post.before_output(report)
     warnings = report.stats.warnings
     for warning in warnings[:MAX_WARNINGS_SHOWN]:
         click.echo(f"keysweep: warning: {warning}", err=True)
@@ -97,6 +101,8 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None) -> ExitC
         click.echo(f"keysweep: warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more", err=True)
     color = opts.fmt == "text" and opts.output is None and use_color()
     write_report(render(report, opts.fmt, redact=opts.redact, color=color), opts.output)
+    if post is not None:
+        post.after_output(report, root=root)  # never changes the exit status
     return opts.exit_code if report.findings else ExitCode.CLEAN
 
 
@@ -122,19 +128,27 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=str)
+@click.option("--as", "treat_as", type=click.Choice(("log", "bundle", "sourcemap", "har")),
+              help="Read every input as this kind instead of telling it by name and content.")
 @scan_options
-def scan(opts: OutputOptions, paths: tuple[str, ...]) -> int:
+@revoke_options
+def scan(opts: OutputOptions, live: LiveOptions, paths: tuple[str, ...], treat_as: str | None = None) -> int:
     """Scan files and directories (default: the current directory); '-' reads standard input."""
+    import dataclasses
+
     from scanner.config import load_config
     from scanner.scan import build_scanner, default_jobs, scan_paths
 
     targets = list(paths) or ["."]
     start = next((Path(p) for p in targets if p != "-"), Path.cwd())
     config = load_config(opts.config, start=start)
+    if treat_as:
+        config = dataclasses.replace(config, force_kind=treat_as)
     scanner = build_scanner(config, extra_rules=opts.rules, keep_suppressed=opts.show_suppressed)
+    post = live.prepare(config, scanner.engine.rules)
     report = scan_paths(targets, scanner=scanner, jobs=opts.jobs or default_jobs(),
-                        read_stdin=lambda: sys.stdin.buffer.read())
-    return emit(report, opts)
+                        read_stdin=lambda: sys.stdin.buffer)  # streamed: a log on stdin may be GBs
+    return emit(report, opts, post=post)
 
 
 @cli.group()
@@ -185,6 +199,7 @@ from scanner.cli_git import baseline, git, install_hooks  # noqa: E402
 cli.add_command(git)
 cli.add_command(baseline)
 cli.add_command(install_hooks)
+cli.add_command(revoke)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -68,6 +68,7 @@ class Config:
     extra_rules: tuple[Path, ...] = ()
     allowlists: tuple[Allowlist, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    force_kind: str | None = None  # `scan --as`: read every input as log, bundle, sourcemap or har
 
     def relative(self, fs_path: str) -> str:
         """A filesystem path as config globs see it: relative to the config's directory."""

@@ -31,6 +31,11 @@ class Scanner:
         findings = []
         for candidate, position in zip(candidates, positions(chunk.text, candidates)):
             finding = self._finding(chunk, candidate, position, rel_path)
+            if chunk.relocate is not None:
+                relocated = chunk.relocate(finding)
+                if relocated is None:
+                    continue
+                finding = relocated
             if finding.suppressed is None or self.keep_suppressed:
                 findings.append(finding)
         return findings

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from scanner.chunk import Chunk
 from scanner.config import Config
@@ -55,7 +56,7 @@ def make_report(scanner: Scanner, findings: Iterable[Finding], stats: ScanStats,
 
 
 def scan_paths(
-    paths: list[str], *, scanner: Scanner, jobs: int = 1, read_stdin: Callable[[], bytes] | None = None
+    paths: list[str], *, scanner: Scanner, jobs: int = 1, read_stdin: Callable[[], bytes | BinaryIO] | None = None
 ) -> Report:
     """Scan files and directories ('-' is standard input, read with read_stdin)."""
     started = time.monotonic()
@@ -63,7 +64,7 @@ def scan_paths(
     findings: list[Finding] = []
     entries = list(walk([p for p in paths if p != "-"], config=scanner.config, stats=stats))
     if "-" in paths and read_stdin is not None:
-        findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats)))
+        findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats, config=scanner.config)))
     if jobs > 1 and len(entries) >= PARALLEL_MIN_FILES:
         findings.extend(_scan_parallel(scanner, entries, jobs, stats))
     else:

@@ -7,18 +7,26 @@ untracked and git-ignored files: an audit must see a stray `.env.local`.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.chunk import Chunk
 from scanner.config import Config
 from scanner.errors import UsageError
 from scanner.globs import matches_any
 from scanner.report import ScanStats
+from scanner.sources.dispatch import Blob, kind_by_content, kind_by_name, special_chunks, whole_text_chunks
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 SNIFF_BYTES = 8192
+SNIFF_SUFFIXES = (".txt", ".json", ".out", ".dump")  # names that may hide a log, HAR capture or source map
+PAYLOAD_MARKERS = ("asic ", "ASIC ", "base64,", "Secret")  # Basic auth, data URLs, Kubernetes Secrets
 SKIP_DIRS = {".git", ".hg", ".svn"}
 # Formats that are binary by construction: skipped by name, without opening them.
 BINARY_SUFFIXES = {
@@ -128,12 +136,58 @@ def decode(data: bytes) -> str:
 
 
 def file_chunks(entry: FileEntry, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
+    """An ordinary file is one chunk (plus any base64 payloads it holds); logs, bundles, source maps,
+    HAR captures and archives, told by name or forced with `--as`, go to their own readers."""
+    kind = config.force_kind or kind_by_name(entry.display, relative=lambda: config.relative(entry.fs_path))
+    if kind is not None:
+        yield from special_chunks(file_blob(entry), kind, config=config, stats=stats)
+        return
     text = read_text(entry, config=config, stats=stats)
-    if text is not None:
-        yield Chunk(text=text, path=entry.display, source="file", fs_path=entry.fs_path)
+    if text is None:
+        return
+    if entry.display.endswith(SNIFF_SUFFIXES) or "." not in entry.display[entry.display.rfind("/") + 1 :]:
+        sniffed = kind_by_content(text)
+        if sniffed is not None:  # a log, HAR capture or source map under an ordinary name
+            from scanner.sources.decoders import with_decoded
+
+            stats.bytes_scanned -= len(text)  # its reader counts what it scans
+            yield from with_decoded(whole_text_chunks(file_blob(entry), sniffed, text, stats=stats))
+            return
+    chunk = Chunk(text=text, path=entry.display, source="file", fs_path=entry.fs_path)
+    yield chunk
+    if any(marker in text for marker in PAYLOAD_MARKERS):
+        from scanner.sources.decoders import decoded_chunks
+
+        yield from decoded_chunks(chunk)
 
 
-def stdin_chunks(data: bytes, *, stats: ScanStats) -> Iterator[Chunk]:
+def file_blob(entry: FileEntry) -> Blob:
+    return Blob(entry.display, entry.fs_path, lambda: open(entry.fs_path, "rb"))
+
+
+def stdin_chunks(data: bytes | BinaryIO, *, stats: ScanStats, config: Config | None = None) -> Iterator[Chunk]:
+    """Standard input, streamed: a log when its first lines look like one (or `--as` says what it is)."""
+    from scanner.sources.decoders import with_decoded
+    from scanner.sources.dispatch import Prefixed, open_text
+    from scanner.sources.logs import log_chunks, looks_like_log
+    from scanner.sources.stream import window_chunks
+
+    stream: BinaryIO = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    config = config or Config()
+    if config.force_kind:
+        yield from special_chunks(Blob("-", None, lambda: stream), config.force_kind, config=config, stats=stats)
+        return
+    head = stream.read(SNIFF_BYTES)
+    if is_binary(head):
+        stats.skipped["binary"] += 1
+        return
+    kind = "log" if looks_like_log(decode(head)) else None
+    text = open_text(io.BufferedReader(Prefixed(head, stream)), "-", stats)  # type: ignore[arg-type]
+    if text is None:
+        return
     stats.files_scanned += 1
-    stats.bytes_scanned += len(data)
-    yield Chunk(text=decode(data), path="-", source="stdin")
+    if kind == "log":
+        chunks = log_chunks(text, path="-", fs_path=None, stats=stats)
+    else:
+        chunks = (chunk for _, chunk in window_chunks(text, path="-", source="stdin", fs_path=None, stats=stats))
+    yield from with_decoded(chunks)

@@ -1,0 +1,154 @@
+"""Base64 that hides keys: Kubernetes `Secret` manifests' `data:`, `Authorization: Basic` headers
+and `data:` URLs. Each payload is decoded (bounded in size, count and nesting depth) and scanned
+as its own chunk; its findings point at the encoded text and say what was decoded from where.
+
+Kubernetes stores Secret values base64-encoded, not encrypted:
+https://kubernetes.io/docs/concepts/configuration/secret/#restriction-names-data
+Basic auth is `base64(user:password)`: https://datatracker.ietf.org/doc/html/rfc7617#section-2
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from scanner.chunk import Chunk
+from scanner.finding import Finding
+from scanner.sources.files import PAYLOAD_MARKERS
+
+MAX_DEPTH = 2  # a Secret whose value is a config holding a Basic header: decode twice, no more
+MAX_PAYLOAD_CHARS = 1 << 20
+MAX_PAYLOADS = 1000  # per chunk
+MAX_DECODED_BYTES = 16 << 20  # per chunk
+
+BASIC = re.compile(r"\b[Bb][Aa][Ss][Ii][Cc]\s+([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])")
+DATA_URL = re.compile(r"\bdata:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*);base64,([A-Za-z0-9+/]{8,1048576}={0,2})")
+TEXT_MEDIA = re.compile(r"^(?:text/|application/(?:json|javascript|x-javascript|xml|x-www-form-urlencoded|ld\+json|[\w.+-]*\+json)$)")
+SECRET_KIND = re.compile(r"""^\s*kind:\s*["']?Secret["']?\s*$|"kind"\s*:\s*"Secret\"""", re.MULTILINE)
+DATA_BLOCK = re.compile(r"^([ \t]*)(?:data|binaryData):[ \t]*$", re.MULTILINE)
+YAML_ENTRY = re.compile(r"""^([ \t]+)(["']?)([\w.-]+)\2:[ \t]*(["']?)([A-Za-z0-9+/]{4,1048576}={0,2})\4[ \t]*$""")
+JSON_DATA = re.compile(r'"(?:data|binaryData)"\s*:\s*\{([^{}]{0,1048576})\}')
+JSON_ENTRY = re.compile(r'"([\w.-]+)"\s*:\s*"([A-Za-z0-9+/]{4,1048576}={0,2})"')
+
+
+@dataclass(frozen=True)
+class Payload:
+    start: int  # span of the encoded text in the chunk
+    end: int
+    encoded: str
+    origin: str  # what it was decoded from, for the finding's `decoded_from`
+
+
+def has_payloads(text: str) -> bool:
+    return any(marker in text for marker in PAYLOAD_MARKERS)  # cheap test before any regex runs
+
+
+def with_decoded(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+    """Each chunk, followed by chunks of the base64 payloads it holds."""
+    for chunk in chunks:
+        yield chunk
+        if has_payloads(chunk.text):
+            yield from decoded_chunks(chunk)
+
+
+def decoded_chunks(chunk: Chunk, depth: int = 0) -> Iterator[Chunk]:
+    payloads = sorted(find_payloads(chunk.text), key=lambda p: p.start)[:MAX_PAYLOADS]
+    budget = MAX_DECODED_BYTES
+    for payload, span in zip(payloads, spans(chunk.text, payloads)):
+        text = decode_base64_text(payload.encoded)
+        if text is None or len(text) > budget:
+            continue
+        budget -= len(text)
+        origin = payload.origin
+        if chunk.extra.get("decoded_from"):
+            origin = f"{chunk.extra['decoded_from']} > {origin}"
+        decoded = Chunk(
+            text=text, path=chunk.path, source=chunk.source, fs_path=chunk.fs_path, commit=chunk.commit,
+            extra={**chunk.extra, "decoded": "base64", "decoded_from": origin},
+            relocate=Anchor(chunk, *span),
+        )
+        yield decoded
+        if depth + 1 < MAX_DEPTH and has_payloads(text):
+            yield from decoded_chunks(decoded, depth + 1)
+
+
+def find_payloads(text: str) -> Iterator[Payload]:
+    for match in BASIC.finditer(text):
+        yield Payload(*match.span(1), match.group(1), "Authorization: Basic credentials")
+    if "base64," in text:
+        for match in DATA_URL.finditer(text):
+            media = (match.group(1) or "text/plain").lower()
+            if TEXT_MEDIA.match(media) and not text.endswith("sourceMappingURL=", 0, match.start()):
+                yield Payload(*match.span(3), match.group(3), f"data URL ({media})")
+    if "Secret" in text and SECRET_KIND.search(text):
+        yield from kubernetes_secret_payloads(text)
+
+
+def kubernetes_secret_payloads(text: str) -> Iterator[Payload]:
+    """Values under a Secret's `data:`/`binaryData:` (YAML block or JSON object)."""
+    for block in DATA_BLOCK.finditer(text):
+        indent = len(block.group(1).expandtabs())
+        position = block.end() + 1
+        while position < len(text):
+            line_end = text.find("\n", position)
+            line_end = len(text) if line_end < 0 else line_end
+            line = text[position:line_end]
+            if line.strip() and not line.lstrip().startswith("#"):
+                entry = YAML_ENTRY.match(line)
+                if entry is None or len(entry.group(1).expandtabs()) <= indent:
+                    break
+                yield Payload(position + entry.start(5), position + entry.end(5), entry.group(5),
+                              f"Kubernetes Secret data '{entry.group(3)}'")
+            position = line_end + 1
+    for block in JSON_DATA.finditer(text):
+        for entry in JSON_ENTRY.finditer(block.group(1)):
+            offset = block.start(1)
+            yield Payload(offset + entry.start(2), offset + entry.end(2), entry.group(2),
+                          f"Kubernetes Secret data '{entry.group(1)}'")
+
+
+def decode_base64_text(encoded: str) -> str | None:
+    """The payload as text, or None if it is not base64 of UTF-8 text."""
+    if len(encoded) > MAX_PAYLOAD_CHARS:
+        return None
+    try:
+        data = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        text = data.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    printable = sum(1 for c in text if c.isprintable() or c in "\n\r\t")
+    return text if text and printable >= 0.95 * len(text) else None
+
+
+def spans(text: str, payloads: list[Payload]) -> Iterator[tuple[int, int, int, int]]:
+    """1-based (line, column, end line, end column) of each payload, counting lines once."""
+    line, previous = 1, 0
+
+    def position(offset: int) -> tuple[int, int]:
+        nonlocal line, previous
+        if offset >= previous:
+            line += text.count("\n", previous, offset)
+        else:
+            line -= text.count("\n", offset, previous)
+        previous = offset
+        return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+    for payload in payloads:
+        start = position(payload.start)
+        yield (*start, *position(payload.end))
+
+
+class Anchor:
+    """Places a finding in decoded text at the encoded text it came from, then lets the parent relocate it."""
+
+    def __init__(self, parent: Chunk, line: int, column: int, end_line: int, end_column: int) -> None:
+        self.parent = parent
+        self.span = (line + parent.line_offset, column, end_line + parent.line_offset, end_column)
+
+    def __call__(self, finding: Finding) -> Finding | None:
+        line, column, end_line, end_column = self.span
+        placed = finding.replace(line=line, column=column, end_line=end_line, end_column=end_column)
+        return self.parent.relocate(placed) if self.parent.relocate is not None else placed
