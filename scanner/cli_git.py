@@ -39,7 +39,7 @@ def git(opts: OutputOptions, repo: str, staged: bool, range_spec: str | None, si
     including keys that were committed and later deleted. Each key is reported once, named for
     the commit that introduced it, with every place it was added."""
     from scanner.config import load_config
-    from scanner.scan import build_scanner
+    from scanner.scan import build_scanner, default_jobs
     from scanner.sources.git import git_report, pre_push_revs, range_revs, since_revs
     from scanner.sources.gitrepo import Repo
 
@@ -58,7 +58,8 @@ def git(opts: OutputOptions, repo: str, staged: bool, range_spec: str | None, si
         revs = pre_push_revs(git_repo, lines, remote=remote, environ=dict(os.environ))
     config = load_config(opts.config, start=git_repo.root)
     scanner = build_scanner(config, extra_rules=opts.rules, keep_suppressed=opts.show_suppressed)
-    report = git_report(git_repo, scanner=scanner, staged=staged, revs=revs, max_age_days=max_age)
+    report = git_report(git_repo, scanner=scanner, staged=staged, revs=revs, max_age_days=max_age,
+                        jobs=opts.jobs or default_jobs())
     status = emit(report, opts, root=git_repo.worktree)
     if staged and status != ExitCode.CLEAN and opts.fmt == "text":
         click.echo(BLOCKED_HINT, err=True)
@@ -95,7 +96,7 @@ def baseline_create(paths: tuple[str, ...], output: Path, from_git: bool, config
             raise UsageError("baseline create --git takes one repository")
         repo = Repo(targets[0])
         scanner = build_scanner(load_config(config_path, start=repo.root), extra_rules=extra_rules)
-        report = git_report(repo, scanner=scanner)
+        report = git_report(repo, scanner=scanner, jobs=default_jobs())
         root: Path | None = repo.worktree
     else:
         scanner = build_scanner(load_config(config_path, start=Path(targets[0])), extra_rules=extra_rules)

@@ -189,3 +189,16 @@ def test_cli_json_carries_the_git_fields(history, tmp_path: Path) -> None:
     assert {"author", "email", "date", "message", "in_head", "first_seen", "locations", "age_days", "overdue"} <= set(row)
     assert row["secret"] != K_EVIL_MERGE and K_EVIL_MERGE not in result.stdout  # redacted by default
     assert result.stderr == ""  # not a terminal: no progress
+
+
+def test_worker_processes_find_the_same(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import scanner.sources.git as git_source
+
+    monkeypatch.setattr(git_source, "PARALLEL_MIN_BLOBS", 1)
+    monkeypatch.setattr(git_source, "BATCH_BYTES", 64)  # several blobs per task, several tasks
+
+    def rows(jobs: int) -> list[tuple]:
+        report = git_report(Repo(history["path"]), scanner=isolated_scanner(tmp_path), now=JAN[20], jobs=jobs)
+        return [(f.secret, f.commit, f.path, f.line, f.extra["in_head"], f.extra["locations"]) for f in report.findings]
+
+    assert rows(2) == rows(1)

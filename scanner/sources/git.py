@@ -11,9 +11,10 @@ named for the earliest.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -24,12 +25,16 @@ from scanner.finding import Finding
 from scanner.globs import matches_any
 from scanner.pipeline import Scanner
 from scanner.report import Report, ScanStats
-from scanner.sources.files import BINARY_SUFFIXES, decode, is_binary
+from scanner.sources.files import BINARY_SUFFIXES, SNIFF_BYTES, decode, is_binary
 from scanner.sources.gitrepo import GITLINK_MODE, SYMLINK_MODE, BlobReader, Change, Commit, Repo, is_null_sha
 
 DAY = 86400
 DEFAULT_MAX_AGE_DAYS = 90  # the usual rotation policy
 SecretKey = tuple[str, str]  # (rule id, secret): one finding per key however often it was committed
+BlobKey = tuple[str, tuple[Any, ...]]  # (blob sha, path profile)
+ScannedBlob = tuple[BlobKey, int, "list[Finding] | None"]  # size, findings (None: binary)
+PARALLEL_MIN_BLOBS = 64  # below this, forking workers costs more than it saves
+BATCH_BYTES = 1 << 20  # blob bytes per worker task
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,9 @@ class BlobScanner:
     stats: ScanStats
     progress: Progress = field(default_factory=lambda: Progress(enabled=False))
     share_paths: bool = True  # False: key blobs by path itself (a few staged files need no sharing)
+    jobs: int = 1
     commits: int = 0
-    _found: dict[tuple[str, tuple[Any, ...]], list[Finding]] = field(default_factory=dict)
+    _found: dict[BlobKey, list[Finding]] = field(default_factory=dict)
     _profiles: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     _skip_reason: dict[str, str | None] = field(default_factory=dict)
     secrets_by_blob: dict[str, set[SecretKey]] = field(default_factory=dict)
@@ -141,7 +147,7 @@ class BlobScanner:
 
     def scan(self, items: Iterable[tuple[str, str]]) -> None:
         """Scan each (blob, path) not yet scanned for its profile; sizes are checked before reading."""
-        todo: dict[tuple[str, tuple[Any, ...]], str] = {}
+        todo: dict[BlobKey, str] = {}
         for blob, path in items:
             key = (blob, self.profile(path))
             if key not in self._found and key not in todo:
@@ -149,7 +155,7 @@ class BlobScanner:
         if not todo:
             return
         sizes = self.reader.sizes({blob for blob, _ in todo})
-        wanted: list[tuple[tuple[str, tuple[Any, ...]], str]] = []
+        wanted: list[tuple[BlobKey, str]] = []
         for key, path in todo.items():
             size = sizes.get(key[0])
             if size is None:
@@ -163,22 +169,42 @@ class BlobScanner:
             else:
                 wanted.append((key, path))
         total = len(wanted)
-        for done, ((key, path), (_, data)) in enumerate(zip(wanted, self.reader.read_many([k[0] for k, _ in wanted])), 1):
-            self._found[key] = self._scan_data(key[0], path, data)
+        for done, (key, size, found) in enumerate(self._scanned(wanted), 1):
+            self._record(key, size, found)
             self.progress.update(commits=self.commits, blobs=done, total_blobs=total, size=self.stats.bytes_scanned)
         self.progress.update(commits=self.commits, blobs=total, total_blobs=total, size=self.stats.bytes_scanned,
                              force=True)
 
-    def _scan_data(self, blob: str, path: str, data: bytes) -> list[Finding]:
-        if is_binary(data[:8192]):
+    def _scanned(self, wanted: list[tuple[BlobKey, str]]) -> Iterator[ScannedBlob]:
+        """Read each wanted blob once and scan it, in worker processes when there are many."""
+        if self.jobs > 1 and len(wanted) >= PARALLEL_MIN_BLOBS:
+            yield from self._scanned_parallel(wanted)
+            return
+        for (key, path), (_, data) in zip(wanted, self.reader.read_many([key[0] for key, _ in wanted])):
+            yield key, len(data), scan_blob(self.scanner, path, data)
+
+    def _scanned_parallel(self, wanted: list[tuple[BlobKey, str]]) -> Iterator[ScannedBlob]:
+        global _WORKER_SCANNER
+        _WORKER_SCANNER = self.scanner
+        self.scanner.engine.prefilter  # build (or load) the prefilter once, before forking
+        # Fork before read_many starts its writer thread, so no thread is alive at fork time.
+        with multiprocessing.get_context("fork").Pool(processes=self.jobs) as pool:
+            contents = self.reader.read_many([key[0] for key, _ in wanted])
+            blobs = ((key, path, data) for (key, path), (_, data) in zip(wanted, contents))
+            for batch in pool.imap(_scan_batch, _batches(blobs)):
+                yield from batch
+        _WORKER_SCANNER = None
+
+    def _record(self, key: BlobKey, size: int, found: list[Finding] | None) -> None:
+        if found is None:
             self.stats.skipped["binary"] += 1
-            return []
+            self._found[key] = []
+            return
         self.stats.files_scanned += 1
-        self.stats.bytes_scanned += len(data)
-        found = self.scanner.scan(Chunk(text=decode(data), path=path, source="git"))
+        self.stats.bytes_scanned += size
+        self._found[key] = found
         if found:
-            self.secrets_by_blob.setdefault(blob, set()).update(secret_key(f) for f in found if f.suppressed is None)
-        return found
+            self.secrets_by_blob.setdefault(key[0], set()).update(secret_key(f) for f in found if f.suppressed is None)
 
     def added(self, change: Change) -> list[Finding]:
         """Findings in this file version whose key none of its parent versions held."""
@@ -192,6 +218,35 @@ class BlobScanner:
 
 def secret_key(finding: Finding) -> SecretKey:
     return (finding.rule_id, finding.secret)
+
+
+def scan_blob(scanner: Scanner, path: str, data: bytes) -> list[Finding] | None:
+    """Findings in one file version, or None when it is binary."""
+    if is_binary(data[:SNIFF_BYTES]):
+        return None
+    return scanner.scan(Chunk(text=decode(data), path=path, source="git"))
+
+
+# Worker processes inherit the scanner through fork rather than unpickling it per task.
+_WORKER_SCANNER: Scanner | None = None
+
+
+def _scan_batch(batch: list[tuple[BlobKey, str, bytes]]) -> list[ScannedBlob]:
+    assert _WORKER_SCANNER is not None
+    return [(key, len(data), scan_blob(_WORKER_SCANNER, path, data)) for key, path, data in batch]
+
+
+def _batches(blobs: Iterable[tuple[BlobKey, str, bytes]]) -> Iterator[list[tuple[BlobKey, str, bytes]]]:
+    batch: list[tuple[BlobKey, str, bytes]] = []
+    size = 0
+    for item in blobs:
+        batch.append(item)
+        size += len(item[2])
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 # --- history, ranges and pushes ---------------------------------------------------------------
@@ -258,12 +313,13 @@ def scan_commits(
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     now: float | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> HistoryResult:
     """Scan what the commits selected by revs add; provenance from the earliest commit adding each key."""
     now = time.time() if now is None else now
     progress = progress or Progress()
     with BlobReader(repo) as reader:
-        blobs = BlobScanner(reader, scanner, stats, progress)
+        blobs = BlobScanner(reader, scanner, stats, progress, jobs=jobs)
         changes: list[tuple[Commit, Change]] = []
         for commit, commit_changes in (repo.log(revs) if revs else ()):
             blobs.commits += 1
@@ -372,6 +428,7 @@ def git_report(
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     now: float | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Scan the index (staged) or the commits revs select (None: every ref) into a Report."""
     from scanner.scan import make_report
@@ -383,7 +440,7 @@ def git_report(
         extra: dict[str, Any] = {"mode": "staged"}
     else:
         result = scan_commits(repo, all_refs(repo) if revs is None else revs, scanner=scanner, stats=stats,
-                              max_age_days=max_age_days, now=now, progress=progress)
+                              max_age_days=max_age_days, now=now, progress=progress, jobs=jobs)
         findings = result.findings
         extra = {"mode": "history" if revs is None else "commits", "commits_scanned": result.commits,
                  "blobs_scanned": result.blobs, "default_branch": result.default_branch, "shallow": repo.shallow}
