@@ -177,3 +177,31 @@ def test_empty_repository_is_clean(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "empty")
     result = run_keysweep("git", cwd=repo.path)
     assert result.returncode == 0, result.stderr
+
+
+def test_progress_goes_to_stderr_only_on_a_terminal(pr_repo) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    repo, _ = pr_repo
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "scanner", "git", "--format", "json"], cwd=repo.path,
+                               stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        shown += data
+    stdout = process.communicate()[0]
+    os.close(leader)
+    assert b"commits" in shown and b"MB/s" in shown
+    assert b"MB/s" not in stdout and json.loads(stdout)["findings"]
+    # Not a terminal: silent (the other tests capture stderr and see nothing).
+    assert run_keysweep("git", "--format", "json", cwd=repo.path).stderr == ""

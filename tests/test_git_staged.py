@@ -116,3 +116,15 @@ def test_cli_clean_index_exits_zero(repo: GitRepo) -> None:
     repo.git("add", "clean.txt")
     result = run_keysweep("git", "--staged", cwd=repo.path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_concluding_a_merge_does_not_report_the_other_branchs_keys(repo: GitRepo, tmp_path: Path) -> None:
+    repo.git("checkout", "-q", "-b", "side")
+    repo.commit("side adds a key", {"side.py": f"K = '{OTHER_KEY}'\n", "settings.py": f"A = 2\nKEY = '{OLD_KEY}'\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("main edits", {"settings.py": f"A = 1\nKEY = '{OLD_KEY}'\nB = 3\n"})
+    repo.git("merge", "-q", "--no-commit", "side", author="Ada")
+    repo.write("resolution.py", f"R = '{NEW_KEY}'\n")
+    repo.git("add", "resolution.py")
+    # side.py arrives from the merged branch, already committed there; only the resolution adds a key.
+    assert staged(repo, tmp_path) == [("resolution.py", 1, NEW_KEY)]

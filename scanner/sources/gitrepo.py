@@ -129,15 +129,7 @@ class Repo:
 
     def tree_blobs(self, rev: str) -> dict[str, str]:
         """path -> blob sha of every file at rev."""
-        out = self.git("ls-tree", "-r", "-z", "--full-tree", rev)
-        blobs = {}
-        for entry in out.split(b"\0"):
-            if entry:
-                meta, _, path = entry.partition(b"\t")
-                _mode, kind, sha = meta.split()
-                if kind == b"blob":
-                    blobs[fs_decode(path)] = sha.decode()
-        return blobs
+        return dict(_tree_entries(self.git("ls-tree", "-r", "-z", "--full-tree", rev)))
 
     def staged_changes(self) -> list[Change]:
         """What the index adds relative to HEAD (or to nothing before the first commit).
@@ -147,7 +139,19 @@ class Repo:
         base = self.head() or self.git("hash-object", "-t", "tree", "--stdin", stdin=b"").decode().strip()
         out = self.git("diff-index", "--cached", "--raw", "-z", "--no-abbrev", "-M", "--diff-filter=d",
                        "--ignore-submodules=none", base)
-        return list(parse_raw(out))
+        changes = list(parse_raw(out))
+        return self._with_merge_parents(changes) if changes else changes
+
+    def _with_merge_parents(self, changes: list[Change]) -> list[Change]:
+        """While a merge is being concluded, a file is also compared with the merged branch's version:
+        keys the other branch already committed are not added by this commit."""
+        try:
+            merge_heads = (self.git_dir / "MERGE_HEAD").read_text().split()
+        except OSError:
+            return changes
+        trees = [self.tree_blobs(head) for head in merge_heads]  # whole trees: merges are rare, names exact
+        return [Change(c.path, c.blob, c.mode, c.old_blobs + tuple(t[c.path] for t in trees if c.path in t))
+                for c in changes]
 
     def log(self, revs: list[str], *, extra: Iterable[str] = ()) -> Iterator[tuple[Commit, list[Change]]]:
         """Each commit reachable from revs with the files it changes; merges diffed against every parent."""
@@ -170,6 +174,16 @@ class Repo:
         drain.join()
         if status != 0:
             raise UsageError(f"git log: {_first_line(b''.join(errors)) or f'exit status {status}'}")
+
+
+def _tree_entries(out: bytes) -> Iterator[tuple[str, str]]:
+    """(path, blob sha) from `git ls-tree -z` output; trees and submodules are left out."""
+    for entry in out.split(b"\0"):
+        if entry:
+            meta, _, path = entry.partition(b"\t")
+            _mode, kind, sha = meta.split()
+            if kind == b"blob":
+                yield fs_decode(path), sha.decode()
 
 
 def _records(stream: object) -> Iterator[bytes]:
