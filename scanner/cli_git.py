@@ -18,7 +18,8 @@ from scanner.errors import ExitCode, UsageError
 HOOK_NAMES = ("pre-commit", "pre-push")
 BLOCKED_HINT = (
     "keysweep: commit blocked: the staged changes add the key(s) above. Remove them (use the environment "
-    "or a secret store), or mark a deliberate test value with a `keysweep:allow` comment on its line."
+    "or a secret store), mark a deliberate test value with a `keysweep:allow` comment on its line, or accept "
+    "a finding by adding its fingerprint to .keysweepignore."
 )
 
 

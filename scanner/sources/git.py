@@ -11,7 +11,6 @@ named for the earliest.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -184,6 +183,8 @@ class BlobScanner:
             yield key, len(data), scan_blob(self.scanner, path, data)
 
     def _scanned_parallel(self, wanted: list[tuple[BlobKey, str]]) -> Iterator[ScannedBlob]:
+        import multiprocessing
+
         global _WORKER_SCANNER
         _WORKER_SCANNER = self.scanner
         self.scanner.engine.prefilter  # build (or load) the prefilter once, before forking
