@@ -38,18 +38,19 @@ BATCH_BYTES = 1 << 20  # blob bytes per worker task
 
 @dataclass(frozen=True)
 class Location:
-    commit: Commit | None  # None for the index (--staged)
+    """A place a commit added a key."""
+
+    commit: Commit
     path: str
     finding: Finding  # as found in that file version: line and column are that file's
 
     @property
     def sort_key(self) -> tuple[int, int, str, int]:
-        if self.commit is None:
-            return (0, 0, self.path, self.finding.line)
+        """Earliest first: author date, then ancestors before descendants (git log order)."""
         return (self.commit.timestamp, -self.commit.order, self.path, self.finding.line)
 
     def public(self) -> dict[str, Any]:
-        return {"commit": self.commit.sha if self.commit else None, "path": self.path, "line": self.finding.line}
+        return {"commit": self.commit.sha, "path": self.path, "line": self.finding.line}
 
 
 class Progress:
@@ -375,7 +376,6 @@ def history_finding(locations: list[Location], *, in_head: bool, now: float, max
     locations = sorted(locations, key=lambda loc: loc.sort_key)
     first = locations[0]
     commit = first.commit
-    assert commit is not None
     age_days = max(0, int((now - commit.timestamp) // DAY))
     extra = {
         **first.finding.extra,
