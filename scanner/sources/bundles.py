@@ -31,12 +31,13 @@ from scanner.sources.stream import OVERLAP_CHARS, WINDOW_CHARS, Window, WindowLo
 
 MINIFIED_LINE = 1000  # a hand-written source line is rarely this long; a minified one always is
 MAP_COMMENT = re.compile(rb"[#@] ?sourceMappingURL=([^\s'\"*]+)")
+BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=]*")
 TAIL_BYTES = 1 << 16
 MAX_MAP_BYTES = 64 << 20
 ENV_NAME = re.compile(r"\b((?:NEXT_PUBLIC|VITE|REACT_APP|NUXT_PUBLIC|NUXT_ENV|GATSBY|EXPO_PUBLIC)_[A-Z0-9_]+)")
 ENV_OBJECT = re.compile(r"__NEXT_DATA__|window\.__ENV__|window\._env_|__NUXT__|import\.meta\.env")
 ENV_NAME_REACH, ENV_OBJECT_REACH = 160, 4096  # how far before the key an inlining marker counts
-SERVER_ONLY = re.compile(r"(?:^|[/!])\.next/server/")  # Next.js server output is not shipped to browsers
+SERVER_ONLY = re.compile(r"(?:^|[/!])\.next/server/.*\.[mc]?js$")  # Next.js server code; its pre-rendered HTML is served
 PUBLIC_TAGS = {"public", "publishable"}
 NOT_SECRET_CLASS_TAGS = {"test"}
 EXPOSED = "in client-side code: exposed to every visitor of the site; rotate it and keep it server-side"
@@ -180,6 +181,8 @@ class MapResolver:
 
 def _last_map_comment(blob: Blob) -> bytes | None:
     """The URL of the `sourceMappingURL` comment on the bundle's last line, read from its end."""
+    if not blob.rereadable:
+        return None  # standard input has gone by
     try:
         with blob.opener() as handle:
             end = handle.seek(0, os.SEEK_END)
@@ -192,11 +195,11 @@ def _last_map_comment(blob: Blob) -> bytes | None:
                     pass
                 if found is not None:
                     return found.group(1)
-                if b"\n" in tail.rstrip() or size >= end or size >= MAX_MAP_BYTES:
-                    return None  # the whole last line was seen and has no comment
+                if not BASE64_RUN.fullmatch(tail.rstrip()) or size >= end or size >= MAX_MAP_BYTES:
+                    return None  # not inside an inline map's base64: the last line has no comment
                 size *= 4
     except (OSError, ValueError):
-        return None  # standard input and other streams that cannot seek back
+        return None  # a stream that cannot seek back
 
 
 def _data_url_text(url: bytes) -> str | None:

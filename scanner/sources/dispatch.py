@@ -41,6 +41,7 @@ class Blob:
     fs_path: str | None  # on disk (an archive member carries its archive's), for config path globs
     opener: Callable[[], BinaryIO]
     depth: int = 0  # archive nesting
+    rereadable: bool = True  # opener gives a fresh stream each call (not so for standard input)
 
 
 def kind_by_name(path: str, *, relative: Callable[[], str] | None = None) -> str | None:
@@ -174,7 +175,7 @@ def _compressed_chunks(blob: Blob, *, config: Config, stats: ScanStats) -> Itera
     opener = decompressor(suffix, blob, stats)
     if opener is None:
         return
-    inner = Blob(blob.display, blob.fs_path, opener, blob.depth)  # findings name the file as it is on disk
+    inner = Blob(blob.display, blob.fs_path, opener, blob.depth, blob.rereadable)  # named as it is on disk
     kind = kind_by_name(blob.display[: -len(suffix)])
     yield from _chunks(inner, kind if kind in ("sourcemap", "har", "script", "bundle") else "log", config=config, stats=stats)
 

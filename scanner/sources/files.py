@@ -175,7 +175,8 @@ def stdin_chunks(data: bytes | BinaryIO, *, stats: ScanStats, config: Config | N
     stream: BinaryIO = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     config = config or Config()
     if config.force_kind:
-        yield from special_chunks(Blob("-", None, lambda: stream), config.force_kind, config=config, stats=stats)
+        yield from special_chunks(Blob("-", None, lambda: stream, rereadable=False), config.force_kind,
+                                  config=config, stats=stats)
         return
     head = stream.read(SNIFF_BYTES)
     if is_binary(head):

@@ -23,6 +23,7 @@ from scanner.output import redact
 from scanner.report import ScanStats
 from scanner.sources.logs import Unescaped, unescape
 
+SHORT_VALUE = 8  # query values shorter than this (page=2, limit=50) are shown; no key is that short
 KEY_LIKE_SEGMENT = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[\w.:-]{20,}$")  # a path segment that may be a token
 
 
@@ -128,7 +129,8 @@ def redact_url(url: str) -> str:
         netloc = f"…@{netloc}"
     segments = [redact(s) if KEY_LIKE_SEGMENT.match(s) else s for s in parts.path.split("/")]
     query = "&".join(
-        f"{name}={redact(value) if value else ''}" for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+        f"{name}={redact(value) if len(value) >= SHORT_VALUE else value}"
+        for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     )
     return urllib.parse.urlunsplit((parts.scheme, netloc, "/".join(segments), "", "")) + (f"?{query}" if query else "")
 
