@@ -16,6 +16,7 @@ from typing import Any
 import regex
 
 from scanner.errors import RuleError
+from scanner.verify.spec import check_verify
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 CONFIDENCES = ("low", "medium", "high")
@@ -176,7 +177,7 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
             stopwords=tuple(s.lower() for s in _strings(allow.get("stopwords", []), where, "allow.stopwords")),
             regexes=_strings(allow.get("regexes", []), where, "allow.regexes"),
         ),
-        verify=entry.get("verify"),
+        verify=check_verify(entry.get("verify"), where),
         exposure=entry.get("exposure"),
     )
 

@@ -16,11 +16,15 @@ COLUMNS = (
 
 def render(report: Report, *, redact: bool, color: bool = False) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
+    # A `verification` column (live, invalid, …) appears only when --verify checked some key.
+    verified = any("verification" in f.extra for f in report.findings)
+    columns = (*COLUMNS, "verification") if verified else COLUMNS
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     secrets = report.all_secrets
     for finding in report.findings + report.suppressed:
         row = public_dict(finding, redact_secrets=redact, all_secrets=secrets)
         row.setdefault("suppressed", "")
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in COLUMNS})
+        row["verification"] = (row.get("verification") or {}).get("status")
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
     return buffer.getvalue()

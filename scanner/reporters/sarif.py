@@ -81,6 +81,8 @@ def result(row: dict[str, Any], rule_index: int) -> dict[str, Any]:
     }
     if row.get("commit"):
         entry["properties"]["commit"] = row["commit"]
+    if isinstance(row.get("verification"), dict):  # --verify: live, invalid, valid-no-permission, …
+        entry["properties"]["verification"] = row["verification"]["status"]
     return entry
 
 

@@ -29,6 +29,9 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
         ]
         if "suppressed" in row:
             lines.insert(1, f"  suppressed: {row['suppressed']}")
+        if isinstance(row.get("verification"), dict):  # --verify
+            check = row["verification"]
+            lines.insert(-1, f"  verified: {check['status']}" + (f" ({check['detail']})" if check.get("detail") else ""))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n\n" if blocks else "") + summary(report) + "\n"
 

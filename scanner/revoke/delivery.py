@@ -160,6 +160,6 @@ def send(outbox: Outbox, row: Row, *, key: bytes, settings: RevokeSettings, echo
              f"(attempt {attempt}/{settings.max_attempts})")
         outbox.extend(row.webhook_id, lease=delay + row.timeout + LEASE_MARGIN_S)
         sleep(delay)
-    detail = f"{verdict.detail} after {attempt} attempt(s); left pending for `keysweep revoke retry`"
+    detail = f"{verdict.detail}; left pending for `keysweep revoke retry`"
     outbox.settle(row.webhook_id, "pending", http_status=verdict.http_status, error=detail)
     return Outcome(row.webhook_id, row.webhook, "pending", attempt, verdict.http_status, detail)
