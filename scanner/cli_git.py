@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from scanner.cli import OutputOptions, emit, scan_options
+from scanner.cli_revoke import LiveOptions, revoke_options
 from scanner.errors import ExitCode, UsageError
 
 HOOK_NAMES = ("pre-commit", "pre-push")
@@ -34,8 +35,9 @@ BLOCKED_HINT = (
 @click.option("--max-age", "max_age", type=click.IntRange(0), default=90, show_default=True, metavar="DAYS",
               help="Flag keys first committed more than DAYS ago as overdue for rotation.")
 @scan_options
-def git(opts: OutputOptions, repo: str, staged: bool, range_spec: str | None, since_commit: str | None,
-        pre_push: bool, remote: str | None, max_age: int) -> int:
+@revoke_options
+def git(opts: OutputOptions, live: LiveOptions, repo: str, staged: bool, range_spec: str | None,
+        since_commit: str | None, pre_push: bool, remote: str | None, max_age: int) -> int:
     """Scan a repository's history: every commit on every ref (branches, tags, stashes, notes),
     including keys that were committed and later deleted. Each key is reported once, named for
     the commit that introduced it, with every place it was added."""
@@ -59,9 +61,10 @@ def git(opts: OutputOptions, repo: str, staged: bool, range_spec: str | None, si
         revs = pre_push_revs(git_repo, lines, remote=remote, environ=dict(os.environ))
     config = load_config(opts.config, start=git_repo.root)
     scanner = build_scanner(config, extra_rules=opts.rules, keep_suppressed=opts.show_suppressed)
+    post = live.prepare(config, scanner.engine.rules)
     report = git_report(git_repo, scanner=scanner, staged=staged, revs=revs, max_age_days=max_age,
                         jobs=opts.jobs or default_jobs())
-    status = emit(report, opts, root=git_repo.worktree)
+    status = emit(report, opts, root=git_repo.worktree, post=post)
     if staged and status != ExitCode.CLEAN and opts.fmt == "text":
         click.echo(BLOCKED_HINT, err=True)
     return status

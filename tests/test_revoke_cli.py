@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_keysweep
+from gitutil import GitRepo
 from revoke_servers import ReceiverServer, Step, new_secret, random_key
 
 ENV = "KEYSWEEP_TEST_HOOK_SECRET"
@@ -167,3 +168,24 @@ def test_from_report_queues_an_unredacted_report(tmp_path: Path, env: dict[str, 
 def test_status_of_an_empty_outbox(env: dict[str, str]) -> None:
     result = run_keysweep("revoke", "status", env=env)
     assert result.returncode == 0 and "empty" in result.stdout
+
+
+def test_git_history_revoke_carries_commit_author_and_a_clean_remote(tmp_path: Path, env: dict[str, str]) -> None:
+    """A key committed and later deleted: the payload names the commit that added it, its author, when
+    it was first seen, and the origin remote without the credentials embedded in its URL."""
+    with ReceiverServer(env[ENV]) as server:
+        repo = GitRepo(tmp_path / "repo")
+        key = write_project(tmp_path / "repo", server.url)
+        repo.git("remote", "add", "origin", "https://deploy:hunter2@git.example.test/acme/shop.git")
+        added = repo.commit("add settings", author="Grace")
+        repo.commit("remove the key", remove=("app/settings.py",))
+        result = run_keysweep("git", str(repo.path), "--revoke", "--format", "json", env=env)
+    assert result.returncode == 1, result.stderr
+    [request] = server.seen
+    [entry] = json.loads(request.body)["findings"]
+    [location] = entry["locations"]
+    assert location["source"] == "git" and location["commit"] == added and location["path"] == "app/settings.py"
+    assert location["author"] == "Grace" and location["author_email"] == "grace@example.test"
+    assert location["first_seen"].startswith("2024-01-02")
+    assert location["repository"] == "https://git.example.test/acme/shop.git"
+    assert key not in request.body.decode() and "hunter2" not in request.body.decode()
