@@ -205,3 +205,17 @@ def test_progress_goes_to_stderr_only_on_a_terminal(pr_repo) -> None:
     assert b"MB/s" not in stdout and json.loads(stdout)["findings"]
     # Not a terminal: silent (the other tests capture stderr and see nothing).
     assert run_keysweep("git", "--format", "json", cwd=repo.path).stderr == ""
+
+
+def test_every_stash_entry_is_scanned_not_only_the_newest(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "stashes")
+    repo.commit("base", {"a.py": "A = 1\n"})
+    repo.write("a.py", f"A = '{BASE_KEY}'\n")
+    repo.git("stash", "-q")
+    repo.write("a.py", f"A = '{MAIN_KEY}'\n")
+    repo.git("add", "a.py")  # staged when stashed: it lives in the stash's index commit too
+    repo.git("stash", "-q")
+    found = {f.secret: f for f in git_report(Repo(repo.path), scanner=isolated_scanner(tmp_path)).findings}
+    assert set(found) == {BASE_KEY, MAIN_KEY}
+    assert found[BASE_KEY].commit == repo.rev("stash@{1}")
+    assert found[MAIN_KEY].extra["message"].startswith("index on main")
