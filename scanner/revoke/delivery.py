@@ -83,7 +83,7 @@ def retry_after(value: str | None, *, now: float | None = None) -> float | None:
 
 def backoff(attempt: int, *, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
     """Exponential with 'equal jitter': half the step fixed, half random, so senders spread out."""
-    step = min(cap, base * 2 ** (attempt - 1))
+    step = min(cap, base * 2.0 ** (attempt - 1))
     return step / 2 + rng() * step / 2
 
 

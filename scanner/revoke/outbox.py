@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import ConfigError
 from scanner.revoke.config import Webhook
@@ -220,4 +221,10 @@ class Outbox:
         labels: dict[str, list[str]] = {}
         for webhook_id, label in self._db.execute("SELECT webhook_id, label FROM request_keys ORDER BY label"):
             labels.setdefault(webhook_id, []).append(label)
-        return [(Row(*r[:13], keys=tuple(labels.get(r[0], ()))), (r[13], r[14])) for r in found]
+        return [(_row(r, tuple(labels.get(r[0], ()))), (r[13], r[14])) for r in found]
+
+
+def _row(r: tuple[Any, ...], keys: tuple[str, ...]) -> Row:
+    return Row(webhook_id=r[0], webhook=r[1], url=r[2], secret_env=r[3], timeout=r[4], body=r[5], state=r[6],
+               attempts=r[7], created_at=r[8], updated_at=r[9], http_status=r[10], last_error=r[11],
+               response=r[12], keys=keys)

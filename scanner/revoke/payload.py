@@ -141,7 +141,7 @@ def public_remote(url: str) -> str:
 
 def redacted_body(body: bytes) -> dict[str, Any]:
     """A stored body as `revoke status` and `--dry-run` show it: any raw key cut to its prefix."""
-    document = json.loads(body)
+    document: dict[str, Any] = json.loads(body)
     for entry in document.get("findings", []):
         if "secret" in entry:
             entry["secret"] = redact(entry["secret"])

@@ -58,14 +58,20 @@ def parse_verify(raw: Any, *, source: str) -> VerifySettings:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}; "
                           f"expected {', '.join(defaults.__dataclass_fields__)} (host overrides are --verify-host only)")
-    values = {}
-    for name in defaults.__dataclass_fields__:
-        value = raw.get(name, getattr(defaults, name))
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not number or value < 0 or (value == 0 and name != "max_retry_after"):
-            raise ConfigError(f"{where}: {name} must be a positive number, got {value!r}")
-        values[name] = int(value) if name == "concurrency" else float(value)
-    return VerifySettings(**values)
+    return VerifySettings(
+        rate_limit=_positive(raw, "rate_limit", defaults.rate_limit, where),
+        concurrency=int(_positive(raw, "concurrency", defaults.concurrency, where)),
+        timeout=_positive(raw, "timeout", defaults.timeout, where),
+        max_retry_after=_positive(raw, "max_retry_after", defaults.max_retry_after, where, zero_ok=True),
+    )
+
+
+def _positive(raw: dict[str, Any], name: str, default: float, where: str, *, zero_ok: bool = False) -> float:
+    value = raw.get(name, default)
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or value < 0 or (value == 0 and not zero_ok):
+        raise ConfigError(f"{where}: {name} must be a positive number, got {value!r}")
+    return float(value)
 
 
 class RateLimiter:
