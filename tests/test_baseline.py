@@ -28,7 +28,7 @@ def sha(secret: str) -> str:
     (f"  stripe.secret-key:{sha(OLD)}:docs/a b#1.md # only there", ("stripe.secret-key", sha(OLD), "docs/a b#1.md")),
     ("# a comment line", None),
     ("", None),
-])
+], ids=["plain", "comment-after", "path-scoped", "comment-line", "blank"])
 def test_ignore_lines(tmp_path: Path, line: str, parsed: tuple | None) -> None:
     path = tmp_path / ".keysweepignore"
     path.write_text(line + "\n")
@@ -37,7 +37,8 @@ def test_ignore_lines(tmp_path: Path, line: str, parsed: tuple | None) -> None:
 
 
 @pytest.mark.parametrize("line", ["stripe.secret-key", f"stripe:{sha(OLD)}", f"stripe.secret-key:{sha(OLD)[:12]}",
-                                  OLD, f"stripe.secret-key:{sha(OLD).upper()}"])
+                                  OLD, f"stripe.secret-key:{sha(OLD).upper()}"],
+                         ids=["no-hash", "bare-provider", "short-hash", "the-secret-itself", "upper-case-hash"])
 def test_bad_ignore_lines_are_config_errors(tmp_path: Path, line: str) -> None:
     path = tmp_path / ".keysweepignore"
     path.write_text(f"# header\n{line}\n")
