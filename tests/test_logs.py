@@ -237,3 +237,15 @@ def test_log_windows_stream_from_a_text_stream() -> None:
     chunks = list(log_chunks(io.StringIO(text), path="-", fs_path=None, stats=ScanStats(), size=16, overlap=8))
     findings = [f for c in chunks for f in stripe_scanner().scan(c)]
     assert [(f.secret, location(f)) for f in findings] == [(key, where(text, key))]
+
+
+def test_fast_decoding_matches_the_exact_one() -> None:
+    """decode_escapes (str.replace where it is safe) gives exactly unescape's text, which maps columns."""
+    from scanner.sources.logs import decode_escapes
+
+    rng = random.Random(10)
+    atoms = ["a", "\\", '"', '\\"', "\\\\", "\\u0026", "\\u005c", "\\u0025", "%26", "%5C", "%25", "%32", "\\n", "/",
+             "\\/", "u", "00", "%", "%2", "\\u00", "x", " ", "41"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 12)))
+        assert decode_escapes(text) == unescape(text).text, text

@@ -22,8 +22,11 @@ from scanner.report import ScanStats
 from scanner.sources.stream import OVERLAP_CHARS, WINDOW_CHARS, Window, end_position, in_overlap, shift_first_line, windows
 
 # A JSON string escape, or a percent-encoded byte; each decodes to one character.
-ESCAPE = re.compile(r'\\(?:u([0-9a-fA-F]{4})|(["\\/bfnrt]))|%([0-9a-fA-F]{2})')
+ESCAPE = re.compile(r'\\(?:u(?P<unicode>[0-9a-fA-F]{4})|(?P<simple>["\\/bfnrt]))|%(?P<percent>[0-9a-fA-F]{2})')
+UNICODE_ESCAPE = re.compile(r"\\u(?P<unicode>[0-9a-fA-F]{4})(?P<simple>)(?P<percent>)")
+PERCENT_ESCAPE = re.compile(r"%(?P<percent>[0-9a-fA-F]{2})(?P<unicode>)(?P<simple>)")
 SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": " ", "f": " ", "n": " ", "r": " ", "t": " "}
+SIMPLE_PAIRS = [("\\" + raw, char) for raw, char in SIMPLE_ESCAPES.items() if raw != "\\"]
 JSON_ESCAPE, PERCENT = "json-escape", "percent-encoding"
 
 TIMESTAMP_SPAN = 256  # a line's timestamp is looked for in its first characters
@@ -46,10 +49,6 @@ class Unescaped:
         index = bisect.bisect_right(self.marks, offset)
         return offset + (self.removed[index - 1] if index else 0)
 
-    def kinds_between(self, start: int, end: int) -> list[str]:
-        low, high = bisect.bisect_right(self.marks, start), bisect.bisect_right(self.marks, end)
-        return sorted(set(self.kinds[low:high]))
-
 
 def unescape(text: str) -> Unescaped:
     if "\\" not in text and "%" not in text:
@@ -70,7 +69,7 @@ def unescape(text: str) -> Unescaped:
         dropped += end - start - 1
         marks.append(length)
         removed.append(dropped)
-        kinds.append(PERCENT if match.group(3) else JSON_ESCAPE)
+        kinds.append(PERCENT if match.group("percent") else JSON_ESCAPE)
         last = end
     if not marks:
         return Unescaped(text)
@@ -78,8 +77,32 @@ def unescape(text: str) -> Unescaped:
     return Unescaped("".join(parts), marks, removed, kinds)
 
 
+def decode_escapes(text: str) -> str:
+    """`unescape(text).text`, fast: with no doubled backslash, escapes cannot overlap, so plain
+    `str.replace` decodes the common ones, and a regex pass is left for `\\uXXXX` and `%XX`."""
+    backslash, percent = "\\" in text, "%" in text
+    if not backslash and not percent:
+        return text
+    if "\\\\" in text or ("\\u" in text and percent):
+        return ESCAPE.sub(_replacement, text)  # where the order of decoding matters: the exact pass
+    if backslash:
+        for raw, char in SIMPLE_PAIRS:
+            if raw in text:
+                text = text.replace(raw, char)
+        if "\\u" in text:
+            text = UNICODE_ESCAPE.sub(_replacement, text)
+    if percent:
+        text = PERCENT_ESCAPE.sub(_replacement, text)
+    return text
+
+
+def _replacement(match: re.Match[str]) -> str:
+    decoded = _decode(match)
+    return match.group(0) if decoded is None else decoded
+
+
 def _decode(match: re.Match[str]) -> str | None:
-    unicode, simple, percent = match.groups()
+    unicode, simple, percent = match.group("unicode", "simple", "percent")
     if percent:
         value = int(percent, 16)
         return chr(value) if 0x20 <= value < 0x7F else None  # keys are ASCII; leave UTF-8 bytes encoded
@@ -96,20 +119,22 @@ def log_chunks(
     """Windows of the stream, unescaped, as chunks whose findings point into the raw log."""
     for window in windows(stream, size=size, overlap=overlap):
         stats.bytes_scanned += len(window.text) - window.overlap
-        decoded = unescape(window.text)
-        boundary = end_position(unescape(window.text[: window.overlap]).text)
+        boundary = end_position(decode_escapes(window.text[: window.overlap]))
         yield Chunk(
-            text=decoded.text, path=path, source=source, line_offset=window.line_offset, fs_path=fs_path,
-            extra=dict(extra or {}), relocate=LogLocator(window, decoded, boundary, timestamps=source == "log"),
+            text=decode_escapes(window.text), path=path, source=source, line_offset=window.line_offset,
+            fs_path=fs_path, extra=dict(extra or {}), relocate=LogLocator(window, boundary, timestamps=source == "log"),
         )
 
 
 class LogLocator:
-    """Drops a window's overlap findings, maps columns to the raw line, adds the line's timestamp."""
+    """Drops a window's overlap findings, maps columns to the raw line, adds the line's timestamp.
 
-    def __init__(self, window: Window, decoded: Unescaped, boundary: tuple[int, int], *, timestamps: bool) -> None:
+    Escapes never span lines and decode to one character each, so the decoded window has the raw
+    window's lines; a finding's line is unescaped again, alone, to map its columns back.
+    """
+
+    def __init__(self, window: Window, boundary: tuple[int, int], *, timestamps: bool) -> None:
         self.window = window
-        self.decoded = decoded
         self.boundary = boundary
         self.timestamps = timestamps
         self._line_starts: list[int] | None = None
@@ -119,44 +144,35 @@ class LogLocator:
         if in_overlap(finding, window.line_offset, self.boundary):
             return None
         extra = dict(finding.extra)
-        line_start = self.line_start(finding.line - window.line_offset)
-        if self.decoded.marks:
-            finding, kinds = self._raw_columns(finding)
-            if kinds:
-                extra["decoded"] = ", ".join(kinds)
+        first = self.raw_line(finding.line - window.line_offset)
+        start = unescape(first)
+        end = start if finding.end_line == finding.line else unescape(self.raw_line(finding.end_line - window.line_offset))
+        if start.marks or end.marks:
+            finding = finding.replace(column=start.raw_offset(finding.column - 1) + 1,
+                                      end_column=end.raw_offset(finding.end_column - 1) + 1)
+            kinds = sorted(set(start.kinds) | set(end.kinds))
+            extra["decoded"] = ", ".join(kinds)
         finding = shift_first_line(finding, window.line_offset, window.column_offset)
         if self.timestamps:
-            line = self.decoded.text[line_start : line_start + TIMESTAMP_SPAN].partition("\n")[0]
-            if finding.line == window.line_offset + 1 and window.line_head:
-                line = window.line_head
-            stamp = parse_timestamp(line)
+            head = window.line_head if finding.line == window.line_offset + 1 and window.line_head else first
+            stamp = parse_timestamp(head)
             if stamp:
                 extra["timestamp"] = stamp
         return finding.replace(extra=extra)
 
-    def _raw_columns(self, finding: Finding) -> tuple[Finding, list[str]]:
-        decoded, offset = self.decoded, self.window.line_offset
-        start_line = self.line_start(finding.line - offset)
-        end_line = self.line_start(finding.end_line - offset)
-        start = start_line + finding.column - 1
-        end = end_line + finding.end_column - 1
-        column = decoded.raw_offset(start) - decoded.raw_offset(start_line) + 1
-        end_column = decoded.raw_offset(end) - decoded.raw_offset(end_line) + 1
-        line_end = decoded.text.find("\n", end)
-        kinds = decoded.kinds_between(start_line, len(decoded.text) if line_end < 0 else line_end)
-        return finding.replace(column=column, end_column=end_column), kinds
-
-    def line_start(self, line: int) -> int:
-        """Offset in the decoded window of its 1-based line."""
+    def raw_line(self, line: int) -> str:
+        """The window's 1-based line as read, without its newline."""
+        text = self.window.text
         if self._line_starts is None:
-            text = self.decoded.text
             starts = [0]
             position = text.find("\n")
             while position >= 0:
                 starts.append(position + 1)
                 position = text.find("\n", position + 1)
             self._line_starts = starts
-        return self._line_starts[line - 1]
+        begin = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(text)
+        return text[begin:end]
 
 
 def parse_timestamp(line: str) -> str | None:
