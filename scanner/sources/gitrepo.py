@@ -92,9 +92,9 @@ class Repo:
         except FileNotFoundError:
             raise UsageError("git is not installed or not on PATH") from None
 
-    def git(self, *args: str, stdin: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> bytes:
+    def git(self, *args: str, stdin: bytes | None = None) -> bytes:
         result = self._spawn(list(args), stdin)
-        if result.returncode not in ok_codes:
+        if result.returncode != 0:
             raise UsageError(f"git {args[0]}: {_first_line(result.stderr) or f'exit status {result.returncode}'}")
         return result.stdout
 
