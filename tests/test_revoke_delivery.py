@@ -4,10 +4,12 @@ honoured, 410 stops, redirects are not followed, and the outbox records each out
 from __future__ import annotations
 
 import json
+import threading
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from revoke_servers import ReceiverServer, Step, new_secret, random_key
+from revoke_servers import ReceiverServer, Step, new_secret, random_key, receiver_example
 
 from scanner.finding import Finding
 from scanner.revoke import verify_signature
@@ -15,6 +17,8 @@ from scanner.revoke.config import RevokeSettings, Webhook
 from scanner.revoke.delivery import backoff, deliver_pending, retry_after
 from scanner.revoke.outbox import Outbox
 from scanner.revoke.payload import build_events
+from scanner.revoke.signing import decode_secret, signature_headers
+from scanner.revoke.transport import request
 
 FAST = RevokeSettings(max_attempts=4, backoff_base=0.0, backoff_max=0.0, max_retry_after=5.0)
 ENV = "TEST_REVOKE_SECRET"
@@ -195,3 +199,27 @@ def test_retry_after_reads_seconds_and_dates(value, seconds) -> None:
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     assert [backoff(n, base=1.0, cap=5.0, rng=lambda: 0.0) for n in (1, 2, 3, 4)] == [0.5, 1.0, 2.0, 2.5]
     assert [backoff(n, base=1.0, cap=5.0, rng=lambda: 1.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+
+
+
+def test_the_example_receiver_as_shipped(outbox: Outbox, capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/revoke_receiver.py's own HTTP handler: verifies, revokes once, answers a repeat alike."""
+    secret = new_secret()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver_example.handler_for(receiver_example.Receiver(secret)))
+    threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        [webhook_id] = queue(outbox, url, random_key("sk_live_"))
+        [first] = deliver(outbox, secret)
+        [row] = outbox.rows()
+        headers = signature_headers(decode_secret(secret), webhook_id, row.body)
+        repeat = request("POST", url, headers=headers, body=row.body, timeout=5)  # a resend after a lost answer
+        queue(outbox, url, random_key("sk_live_"))
+        [refused] = deliver(outbox, new_secret())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.state == "delivered"
+    assert repeat.status == 200 and json.loads(repeat.body) == json.loads(row.response or "")
+    assert refused.state == "failed" and refused.http_status == 401
+    assert capsys.readouterr().out.count("revoke stripe.secret-key") == 1
