@@ -97,12 +97,23 @@ def write_bundle(path: Path, size: int, rng: random.Random, keys: int) -> list[s
     return placed
 
 
-def run_scan(target: Path, cwd: Path) -> dict[str, float]:
+def stripe_only_config(work: Path) -> Path:
+    """A config disabling every rule but Stripe's: what the readers cost, apart from the rule library."""
+    listing = subprocess.run([sys.executable, "-m", "scanner", "rules", "list", "--format", "json"],
+                             capture_output=True, text=True, check=True)
+    others = [rule["id"] for rule in json.loads(listing.stdout) if not rule["id"].startswith("stripe.")]
+    path = work / "stripe-only.toml"
+    path.write_text("[rules]\ndisable = " + json.dumps(others) + "\n")
+    return path
+
+
+def run_scan(target: Path, cwd: Path, config: Path | None) -> dict[str, float]:
     """Scan target in a child process: wall seconds, peak RSS, and the findings' secrets."""
     out = cwd / "report.json"
     started = time.monotonic()
+    options = ["--config", str(config)] if config else []
     child = subprocess.Popen([sys.executable, "-m", "scanner", "scan", "--format", "json", "--no-redact", "-o", str(out),
-                              "--jobs", "1", str(target)], cwd=cwd)
+                              "--jobs", "1", *options, str(target)], cwd=cwd)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.monotonic() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -113,16 +124,16 @@ def run_scan(target: Path, cwd: Path) -> dict[str, float]:
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "secrets": [f["secret"] for f in findings]}  # type: ignore[dict-item]
 
 
-def measure(name: str, target: Path, cwd: Path, placed: list[str], size: int) -> dict[str, object]:
-    result = run_scan(target, cwd)
-    found = sorted(result.pop("secrets"))  # type: ignore[arg-type]
-    if found != sorted(placed):
-        raise SystemExit(f"{name}: expected {len(placed)} keys, found {len(found)}")
-    row = {"input": name, "mb": round(size / MB, 1), "seconds": round(result["seconds"], 2),
-           "mb_per_s": round(size / MB / result["seconds"], 1), "peak_rss_mb": round(result["peak_rss_mb"], 1),
-           "keys": len(placed)}
-    print(json.dumps(row), flush=True)
-    return row
+def measure(name: str, target: Path, cwd: Path, placed: list[str], size: int, configs: dict[str, Path | None]) -> None:
+    for rules, config in configs.items():
+        result = run_scan(target, cwd, config)
+        found = sorted(set(result.pop("secrets")) & set(placed))  # type: ignore[arg-type]
+        if found != sorted(placed):
+            raise SystemExit(f"{name}: expected {len(placed)} keys, found {len(found)}")
+        row = {"input": name, "rules": rules, "mb": round(size / MB, 1), "seconds": round(result["seconds"], 2),
+               "mb_per_s": round(size / MB / result["seconds"], 1), "peak_rss_mb": round(result["peak_rss_mb"], 1),
+               "keys": len(placed)}
+        print(json.dumps(row), flush=True)
 
 
 def main() -> None:
@@ -134,18 +145,20 @@ def main() -> None:
     rng = random.Random(2024)
     work = Path(tempfile.mkdtemp(prefix="keysweep-bench-"))
     try:
+        configs = {"stripe only": stripe_only_config(work), "all built-in": None}
         bundle = work / "dist" / "app.js"
         placed = write_bundle(bundle, int(args.bundle_mb * MB), rng, keys=10)
-        measure("one-line bundle", bundle, work, placed, bundle.stat().st_size)
+        measure("one-line bundle", bundle, work, placed, bundle.stat().st_size, configs)
         log = work / "logs" / "app.log"
         log.parent.mkdir()
         placed = write_log(log, int(args.log_mb * MB), rng, keys=16)
-        measure("log", log, work, placed, log.stat().st_size)
+        measure("log", log, work, placed, log.stat().st_size, configs)
         if args.gzip:
             rotated = log.with_name("app.log.1.gz")
             with open(log, "rb") as source, gzip.open(rotated, "wb", compresslevel=1) as target:
                 shutil.copyfileobj(source, target, 1 << 20)
-            measure("gzip log (MB uncompressed)", rotated, work, placed, log.stat().st_size)
+            log.unlink()
+            measure("gzip log (MB uncompressed)", rotated, work, placed, int(args.log_mb * MB), {"stripe only": configs["stripe only"]})
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from scanner.chunk import Chunk
 from scanner.config import Config
@@ -53,14 +54,14 @@ def archive_chunks(blob: Blob, *, config: Config, stats: ScanStats, budget: Budg
         stats.warnings.append(f"{blob.display}: cannot read archive: {exc}")
 
 
-def _members(blob: Blob, handle: io.IOBase, *, config: Config, stats: ScanStats, budget: Budget) -> Iterator[Chunk]:
-    if zipfile.is_zipfile(handle):  # type: ignore[arg-type]
+def _members(blob: Blob, handle: IO[bytes], *, config: Config, stats: ScanStats, budget: Budget) -> Iterator[Chunk]:
+    if zipfile.is_zipfile(handle):
         handle.seek(0)
-        with zipfile.ZipFile(handle) as archive:  # type: ignore[arg-type]
+        with zipfile.ZipFile(handle) as archive:
             yield from _zip_members(blob, archive, config=config, stats=stats, budget=budget)
         return
     handle.seek(0)
-    with tarfile.open(fileobj=handle, mode="r:*") as archive:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=handle, mode="r:*") as archive:
         yield from _tar_members(blob, archive, config=config, stats=stats, budget=budget)
 
 
@@ -149,10 +150,10 @@ def _fits(name: str, size: int, config: Config, stats: ScanStats) -> bool:
     return True
 
 
-def _read_capped(member: io.IOBase, name: str, config: Config, stats: ScanStats, budget: Budget) -> bytes | None:
+def _read_capped(member: IO[bytes], name: str, config: Config, stats: ScanStats, budget: Budget) -> bytes | None:
     """The member's bytes, never more than the limits allow whatever its header claimed."""
     cap = min(config.max_file_size, budget.remaining)
-    data = member.read(cap + 1)  # type: ignore[attr-defined]
+    data = member.read(cap + 1)
     if len(data) > cap:
         if cap < config.max_file_size:
             raise Refused(f"refused: expands past {config.max_file_size * TOTAL_BYTES_PER_MEMBER_LIMIT} bytes in total (zip bomb?)")

@@ -198,7 +198,7 @@ def decompressor(suffix: str, blob: Blob, stats: ScanStats) -> Callable[[], Bina
         stats.skipped["compressed (zstd unavailable)"] += 1
         stats.warnings.append(f"{blob.display}: skipped, reading .zst needs the zstandard package")
         return None
-    return lambda: zstandard.ZstdDecompressor().stream_reader(blob.opener(), read_across_frames=True, closefd=True)  # type: ignore[return-value]
+    return lambda: zstandard.ZstdDecompressor().stream_reader(blob.opener(), read_across_frames=True, closefd=True)
 
 
 def read_bounded(blob: Blob, limit: int, stats: ScanStats) -> bytes | None:

@@ -183,7 +183,7 @@ def stdin_chunks(data: bytes | BinaryIO, *, stats: ScanStats, config: Config | N
         stats.skipped["binary"] += 1
         return
     kind = "log" if looks_like_log(decode(head)) else None
-    text = open_text(io.BufferedReader(Prefixed(head, stream)), "-", stats)  # type: ignore[arg-type]
+    text = open_text(io.BufferedReader(Prefixed(head, stream)), "-", stats)
     if text is None:
         return
     stats.files_scanned += 1
