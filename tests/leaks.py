@@ -30,6 +30,15 @@ severity = "high"
 confidence = "high"
 
 [[rules]]
+id = "testlog.auth-header"
+name = "Bearer token in an Authorization header line"
+description = "Needs a word boundary before the header name, which the literal CRLF escapes of a dump hide until decoded."
+pattern = \'\'\'\\bAuthorization: Bearer (tok_[A-Za-z0-9]{32})\\b\'\'\'
+keywords = ["authorization"]
+severity = "high"
+confidence = "high"
+
+[[rules]]
 id = "testlog.query-key"
 name = "api_key query parameter"
 description = "Matches only after & and = are decoded."

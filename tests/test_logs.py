@@ -249,3 +249,27 @@ def test_fast_decoding_matches_the_exact_one() -> None:
     for _ in range(20_000):
         text = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 12)))
         assert decode_escapes(text) == unescape(text).text, text
+
+
+def test_header_dumps_of_common_clients(tmp_path: Path) -> None:
+    """requests/http.client debug output (bytes repr with literal \\r\\n), an axios error dumped as
+    JSON, and curl -v: each Authorization header is found at its raw position."""
+    rng = random.Random(11)
+    tokens = ["tok_" + body(rng) for _ in range(3)]
+    text = (
+        "2024-05-01 10:00:00,001 DEBUG urllib3.connectionpool Starting new HTTPS connection (1): api.example.test:443\n"
+        f"send: b'GET /v1/items HTTP/1.1\\r\\nHost: api.example.test\\r\\nAuthorization: Bearer {tokens[0]}\\r\\n\\r\\n'\n"
+        '2024-05-01 10:00:01,002 ERROR {"message":"Request failed with status code 401","config":{"headers":'
+        f'"{{\\"Accept\\":\\"application/json\\",\\"Authorization\\": \\"Bearer {tokens[1]}\\"}}"}}}}\n'
+        f"2024-05-01 10:00:02,003 INFO > GET /v1/items HTTP/2\n> Host: api.example.test\n> Authorization: Bearer {tokens[2]}\n"
+    )
+    (tmp_path / "client.log").write_text(text)
+
+    found = by_secret(scan([tmp_path / "client.log"], stripe_scanner(tmp_path, with_test_rules=True)).findings)
+
+    assert set(found) == set(tokens)
+    for token in tokens:
+        assert location(found[token]) == where(text, token)
+    assert found[tokens[0]].extra["decoded"] == "json-escape"  # \r\n decoded: the header starts a word again
+    assert "timestamp" not in found[tokens[0]].extra  # http.client prints no time on its send: lines
+    assert found[tokens[1]].extra["timestamp"] == "2024-05-01T10:00:01.002000"
