@@ -3,24 +3,39 @@
 Each predicate takes the candidate secret and answers with a reason (kept for
 --show-suppressed) or None. They are tuned so a random key essentially never trips them:
 words must stand as their own token (`your-api-key-here`, `sk_live_YOUR_KEY`), not hide inside
-random base62.
+random base62, and shapes (paths, dotted names, identifiers) must hold for every part of the
+value. tests/test_placeholders.py measures the false-suppression rate on random keys.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 from collections.abc import Callable
 
 import regex
 
 PLACEHOLDER_WORDS = (
-    "your", "example", "sample", "dummy", "placeholder", "changeme", "replace", "insert",
+    "your", "example", "sample", "dummy", "placeholder", "changeme", "changeit", "replace", "insert",
     "fake", "redacted", "here", "todo", "fixme", "mock", "foobar", "lorem", "test123",
-    "testkey", "testtoken", "testsecret", "notreal", "invalid", "enter",
+    "testkey", "testtoken", "testsecret", "notreal", "invalid", "enter", "demo",
 )
 KNOWN_FAKE_VALUES = {
     "password", "secret", "token", "apikey", "api_key", "api-key", "key", "null", "none", "nil",
     "undefined", "true", "false", "string", "value", "xxx", "abc123", "123456", "qwerty",
+    "bearer", "basic", "empty", "default", "test", "testing",
 }
+# Passwords that documentation and default configs reach for; compared after undoing
+# leetspeak and dropping trailing digits/punctuation (P@ssw0rd123! → password).
+WEAK_DEFAULTS = {
+    "password", "passwd", "pass", "secret", "admin", "administrator", "root", "toor", "letmein",
+    "welcome", "qwerty", "changeme", "changeit", "default", "guest", "user", "test", "master",
+    "hunter", "iloveyou", "mypassword", "mysecret", "supersecret", "topsecret", "secretpassword",
+    "adminpassword", "abc", "abcd", "abcdef",
+}
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+KEYBOARD = "1234567890qwertyuiopasdfghjklzxcvbnm"  # rows in order, so qwerty…asdf… runs on
 TEMPLATE = regex.compile(
     r"""\$\{[^}]*\}?         # ${API_KEY}
       | \{\{.*?\}\}          # {{ api_key }}, ${{ secrets.X }}
@@ -38,10 +53,21 @@ ENV_LOOKUP = regex.compile(
     r"process\.env|os\.environ|getenv|import\.meta\.env|\bENV\[|\benv\(|System\.getenv|Deno\.env",
     regex.IGNORECASE,
 )
-MASKED = regex.compile(r"[xX]{4,}|\*{3,}|•{3,}|\.{3}|…|#{4,}|<redacted>|\[redacted\]", regex.IGNORECASE)
+MASKED = regex.compile(r"[xX]{4,}|\*{3,}|•{3,}|\.{3}|…|#{4,}|_{5,}|<redacted>|\[redacted\]", regex.IGNORECASE)
 WORD_TOKENS = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 ALNUM_RUN = regex.compile(r"[A-Za-z0-9]+")
-WORD_LIKE = regex.compile(r"[a-z]+(?:[_.-][a-z]+)*|[A-Z]+(?:[_.-][A-Z]+)*|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*")
+LETTER_TOKENS = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+# a.b.c, this->x, Foo::BAR, optionally called: settings.API_KEY, config.supabaseAnonKey, self._token()
+DOTTED_NAME = regex.compile(r"^[$_A-Za-z][\w$]*(?:(?:\.|->|::)[$_A-Za-z][\w$]*)+(?:\(\))?$")
+BASE64 = regex.compile(r"^[A-Za-z0-9+/]{8,}={0,2}$")
+VOWELS = set("aeiouy")
+# English letter frequencies (percent), a-z: a word's letters are common ones.
+ENGLISH_FREQUENCY = (8.2, 1.5, 2.8, 4.3, 12.7, 2.2, 2.0, 6.1, 7.0, 0.15, 0.77, 4.0, 2.4, 6.7, 7.5, 1.9, 0.095, 6.0,
+                     6.3, 9.1, 2.8, 0.98, 2.4, 0.15, 2.0, 0.074)
+LETTER_LOG_ODDS = {
+    chr(ord("a") + i): math.log2(26 * f / sum(ENGLISH_FREQUENCY)) for i, f in enumerate(ENGLISH_FREQUENCY)
+}
+CONSONANT_RUN = regex.compile(r"[bcdfghjklmnpqrstvwxz]{5}")
 
 
 def is_template_reference(secret: str) -> str | None:
@@ -62,6 +88,39 @@ def is_masked(secret: str) -> str | None:
     return None
 
 
+def is_file_path(secret: str) -> str | None:
+    """`/etc/acme/key.pem`, `./secrets/token`, `prod/payments/signing-key`: where a secret lives.
+
+    Every path segment must read as a name, so random base64 (which has `/` in it) never passes.
+    URLs are left alone: some rules (webhook URLs) report the whole URL as the secret, and the
+    generic rules do not take a URL as a value in the first place.
+    """
+    parts = regex.split(r"[/\\]", secret)
+    if len(parts) < 2 or (secret[0] not in "/.~\\" and not regex.match(r"^[A-Za-z]:\\", secret) and len(parts) < 3):
+        return None
+    names = [p for p in parts if p not in ("", ".", "..", "~") and not regex.fullmatch(r"[A-Za-z]:", p)]
+    if names and all(_is_file_name(p) for p in names):
+        return "a file path, not a key"
+    return None
+
+
+def _is_file_name(part: str) -> bool:
+    stem, _, extension = part.rpartition(".") if "." in part else (part, "", "")
+    name = regex.sub(r"\d+", "", stem or extension)  # id_ed25519, v2, 2024-01
+    if extension and not regex.fullmatch(r"[A-Za-z0-9]{1,8}", extension):
+        return False
+    return not name.strip("_-.") or _is_wordish(name)
+
+
+def is_code_reference(secret: str) -> str | None:
+    """`settings.API_KEY`, `config.supabaseAnonKey`: a name in code that holds the value elsewhere."""
+    if DOTTED_NAME.match(secret):
+        names = regex.split(r"\.|->|::", secret.removesuffix("()"))
+        if all(_is_wordish(name.strip("_$")) for name in names):
+            return "a reference to a variable or setting, not a value"
+    return None
+
+
 def has_placeholder_word(secret: str) -> str | None:
     lowered = secret.lower()
     if lowered.strip("'\"") in KNOWN_FAKE_VALUES:
@@ -78,15 +137,28 @@ def has_placeholder_word(secret: str) -> str | None:
     return None
 
 
+def is_weak_default(secret: str) -> str | None:
+    """`password123`, `P@ssw0rd!`, `admin`, `s3cr3t`: the stand-ins docs and default configs use."""
+    core = regex.sub(r"[\d!?.#*_-]+$", "", secret).lower().translate(LEET)
+    if core in WEAK_DEFAULTS:
+        return f"well-known default or stand-in value '{core}'"
+    return None
+
+
 def is_repeated_or_sequential(secret: str) -> str | None:
     runs = ALNUM_RUN.findall(secret)
     if not runs:
         return "no letters or digits"
     body = max(runs, key=len)
-    if len(body) >= 6 and len(set(body.lower())) <= 3:
+    lowered = body.lower()
+    if len(body) >= 6 and len(set(lowered)) <= 3:
         return "repeated characters"
-    if len(body) >= 6 and _ascending_share(body.lower()) >= 0.8:
+    if len(body) >= 12 and regex.fullmatch(r"(.{2,8}?)\1{2,}.{0,8}", lowered):
+        return "a repeated pattern"
+    if len(body) >= 6 and _ascending_share(lowered) >= 0.8:
         return "sequential characters"
+    if len(body) >= 6 and (lowered in KEYBOARD or lowered in KEYBOARD[::-1]):
+        return "a keyboard sequence"
     return None
 
 
@@ -96,20 +168,99 @@ def _ascending_share(text: str) -> float:
 
 
 def is_word_like(secret: str) -> str | None:
-    """A lone word or identifier (`mysecretkey`, `API_KEY_NAME`, `apiKey`) has no entropy to leak."""
-    if len(secret) < 40 and WORD_LIKE.fullmatch(secret):
+    """A lone word or identifier (`mysecretkey`, `API_KEY_NAME`, `apiKey`, `user_profile_2`) has no entropy to leak."""
+    if len(secret) < 48 and _is_wordish(secret):
         return "a word or identifier, not a key"
     return None
 
 
-PLACEHOLDER_CHECKS: tuple[Callable[[str], str | None], ...] = (
+def _is_wordish(text: str) -> bool:
+    """Made of words: snake, kebab, dot, UPPER or camel case; digits only as their own part or a short tail.
+
+    Random letters also split into 'words', so each word must read like one: camel-case words
+    average three or more letters, carry a vowel, and capitals run no longer than an acronym.
+    """
+    parts = [p for p in regex.split(r"[_.\-]+", text) if p]
+    if not parts or not any(regex.search(r"[A-Za-z]", p) for p in parts):
+        return False
+    for part in parts:
+        if part.isdigit():
+            if len(part) > 4:
+                return False
+            continue
+        letters = regex.sub(r"\d{1,3}$", "", part)
+        if not letters.isalpha() or not letters.isascii():
+            return False
+        if letters.islower() or letters.isupper():
+            if not _reads_as_word(letters.lower()):
+                return False
+            continue
+        tokens = LETTER_TOKENS.findall(letters)
+        if "".join(tokens) != letters or len(letters) / len(tokens) < 3:
+            return False
+        if len(letters) >= 10 and _english_score(letters.lower()) < -0.3:
+            return False
+        for token in tokens:
+            if token.isupper() and len(token) > 5:
+                return False
+            lowered = token.lower()
+            if not token.isupper() and not (any(c in VOWELS for c in lowered) and _reads_as_word(lowered)):
+                return False
+    return True
+
+
+def _reads_as_word(word: str) -> bool:
+    """Longer lower-case runs must look like English: vowels, no long consonant clusters, common letters."""
+    if len(word) < 6:
+        return True
+    vowels = sum(c in VOWELS for c in word)
+    floor = -0.35 if len(word) < 12 else 0.0  # short words vary more; random letters average -0.87
+    return vowels / len(word) >= 0.2 and not CONSONANT_RUN.search(word) and _english_score(word) >= floor
+
+
+def _english_score(word: str) -> float:
+    """Mean log-odds of the letters under English letter frequencies versus uniform random letters.
+
+    Words and identifiers score above 0 (mysecretkey 0.5), random lower-case letters around -0.9.
+    """
+    return sum(LETTER_LOG_ODDS.get(c, -3.0) for c in word) / len(word)
+
+
+def is_encoded_placeholder(secret: str) -> str | None:
+    """Basic credentials hide their placeholder in base64: `dXNlcm5hbWU6cGFzc3dvcmQ=` is username:password."""
+    if not BASE64.match(secret) or len(secret) % 4:
+        return None
+    try:
+        decoded = base64.b64decode(secret, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not decoded.isprintable():
+        return None
+    password = decoded.partition(":")[2] if ":" in decoded else decoded
+    reason = _plain_reason(password) if password else "empty password"
+    return f"base64 of a placeholder ({reason})" if reason else None
+
+
+PLAIN_CHECKS: tuple[Callable[[str], str | None], ...] = (
     is_template_reference,
     is_env_lookup,
     is_masked,
+    is_file_path,
+    is_code_reference,
     has_placeholder_word,
+    is_weak_default,
     is_repeated_or_sequential,
     is_word_like,
 )
+PLACEHOLDER_CHECKS: tuple[Callable[[str], str | None], ...] = (*PLAIN_CHECKS, is_encoded_placeholder)
+
+
+def _plain_reason(secret: str) -> str | None:
+    for check in PLAIN_CHECKS:
+        reason = check(secret)
+        if reason:
+            return reason
+    return None
 
 
 def placeholder_reason(secret: str) -> str | None:
