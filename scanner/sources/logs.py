@@ -24,7 +24,13 @@ from scanner.sources.stream import OVERLAP_CHARS, WINDOW_CHARS, Window, end_posi
 # A JSON string escape, or a percent-encoded byte; each decodes to one character.
 ESCAPE = re.compile(r'\\(?:u(?P<unicode>[0-9a-fA-F]{4})|(?P<simple>["\\/bfnrt]))|%(?P<percent>[0-9a-fA-F]{2})')
 UNICODE_ESCAPE = re.compile(r"\\u(?P<unicode>[0-9a-fA-F]{4})(?P<simple>)(?P<percent>)")
-PERCENT_ESCAPE = re.compile(r"%(?P<percent>[0-9a-fA-F]{2})(?P<unicode>)(?P<simple>)")
+PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+PERCENT_CHARS = {  # %xx (any case) of printable ASCII -> the character: one dict lookup per escape
+    f"%{high}{low}": chr(value)
+    for value in range(0x20, 0x7F)
+    for high in {f"{value:02x}"[0], f"{value:02X}"[0]}
+    for low in {f"{value:02x}"[1], f"{value:02X}"[1]}
+}
 SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": " ", "f": " ", "n": " ", "r": " ", "t": " "}
 SIMPLE_PAIRS = [("\\" + raw, char) for raw, char in SIMPLE_ESCAPES.items() if raw != "\\"]
 JSON_ESCAPE, PERCENT = "json-escape", "percent-encoding"
@@ -92,8 +98,13 @@ def decode_escapes(text: str) -> str:
         if "\\u" in text:
             text = UNICODE_ESCAPE.sub(_replacement, text)
     if percent:
-        text = PERCENT_ESCAPE.sub(_replacement, text)
+        text = PERCENT_ESCAPE.sub(_percent, text)
     return text
+
+
+def _percent(match: re.Match[str]) -> str:
+    escape = match.group(0)
+    return PERCENT_CHARS.get(escape, escape)
 
 
 def _replacement(match: re.Match[str]) -> str:
