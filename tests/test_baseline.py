@@ -88,7 +88,10 @@ def test_a_suppressed_finding_keeps_its_reason(project: GitRepo) -> None:
                           cwd=project.path)
     document = json.loads(result.stdout)
     assert document["findings"] == []
-    assert [r["suppressed"] for r in document["suppressed"]] == ["in baseline baseline.json"]
+    # (other rules' rejected candidates may be listed too; the Stripe key is there for the baseline)
+    assert [r["suppressed"] for r in document["suppressed"] if r["secret_sha256"] == sha(OLD)] == [
+        "in baseline baseline.json"
+    ]
 
 
 def test_squash_merge_does_not_break_a_history_baseline(project: GitRepo) -> None:
