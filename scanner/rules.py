@@ -23,7 +23,7 @@ CONFIDENCES = ("low", "medium", "high")
 REQUIRED_FIELDS = ("id", "name", "description", "pattern", "keywords", "severity", "confidence")
 OPTIONAL_FIELDS = (
     "provider", "entropy", "validator", "tags", "references", "examples", "negative_examples",
-    "path", "generic", "allow", "verify", "min_length", "exposure",
+    "path", "generic", "allow", "verify", "min_length", "exposure", "multiline",
 )
 
 
@@ -64,6 +64,15 @@ class Rule:
     allow: RuleAllow = field(default_factory=RuleAllow)
     verify: dict[str, Any] | None = None
     exposure: str | None = None
+    multiline: bool = False  # matches may span more than the lines around a keyword
+
+    @functools.cached_property
+    def spans_lines(self) -> bool:
+        """Whether the engine must give this rule whole chunks rather than windows around keywords:
+        declared `multiline`, a pattern that names newlines, or an example whose match spans lines."""
+        if self.multiline or any(marker in self.pattern for marker in ("(?s", "\\n", "\\r")):
+            return True
+        return any("\n" in m.group(0) for e in self.examples for m in self.regex.finditer(e.text))
 
     @functools.cached_property
     def regex(self) -> regex.Pattern[str]:
@@ -179,6 +188,7 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
         ),
         verify=check_verify(entry.get("verify"), where),
         exposure=entry.get("exposure"),
+        multiline=bool(entry.get("multiline", False)),
     )
 
 

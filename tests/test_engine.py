@@ -1,0 +1,84 @@
+"""The engine: prefilters agree, windowed confirmation finds exactly what a whole-text pass finds,
+and overlapping claims resolve to the most specific rule."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import scanner.engine as engine_module
+from scanner.engine import Engine, line_window, merge
+from scanner.prefilter import HyperscanPrefilter, PythonPrefilter
+from scanner.rules import load_rules
+
+RULES = load_rules()
+FILLER = [
+    "def handle(request):",
+    "    value = compute(request.args, limit=10)  # tidy up later",
+    "    return {'status': 'ok', 'items': list(value)}",
+    "const layout = render(widget, { width: 640, height: 480 });",
+    "",
+]
+
+
+def haystack(seed: int) -> str:
+    """Every rule example, shuffled among ordinary code lines: well over the windowing threshold."""
+    rng = random.Random(seed)
+    pieces = [example.text for rule in RULES for example in rule.examples if example.path == "example.txt"]
+    rng.shuffle(pieces)
+    lines = []
+    for piece in pieces:
+        lines.extend(rng.choice(FILLER) for _ in range(rng.randint(0, 6)))
+        lines.append(piece)
+    return "\n".join(lines)
+
+
+def spans(candidates) -> list[tuple[str, int, int]]:
+    return [(c.rule.id, c.start, c.end) for c in candidates]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_windowed_confirmation_equals_a_whole_text_pass(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = haystack(seed)
+    assert len(text) > engine_module.WINDOWED_MIN_CHARS
+    engine = Engine(RULES)
+    windowed = engine.find(text, "example.txt")
+    monkeypatch.setattr(engine_module, "WINDOWED_MIN_CHARS", 10**12)
+    whole = engine.find(text, "example.txt")
+    assert len(whole) > 200
+    assert spans(windowed) == spans(whole)
+
+
+def test_hyperscan_and_python_prefilters_agree() -> None:
+    keywords = sorted({k for rule in RULES for k in rule.keywords})
+    text = haystack(3)
+    assert HyperscanPrefilter(keywords).hits(text) == PythonPrefilter(keywords).hits(text)
+    assert HyperscanPrefilter(keywords).hits("nothing to see") == PythonPrefilter(keywords).hits("nothing to see")
+
+
+def test_hyperscan_database_is_cached_on_disk(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    HyperscanPrefilter(["alpha_", "beta_"])
+    cached = list((tmp_path / "keysweep").glob("prefilter-*.hsdb"))
+    assert len(cached) == 1
+    assert HyperscanPrefilter(["alpha_", "beta_"]).hits("x BETA_ y") == {1}
+
+
+def test_line_window_takes_one_line_either_side_within_reach() -> None:
+    text = "one\ntwo\nthree key four\nfive\nsix"
+    start = text.index("key")
+    assert text[slice(*line_window(text, start, start + 3))] == "two\nthree key four\nfive"
+    long_line = "x" * 10_000 + "key" + "y" * 10_000
+    a, b = line_window(long_line, 10_000, 10_003)
+    assert (a, b) == (10_000 - engine_module.WINDOW_REACH, 10_003 + engine_module.WINDOW_REACH)
+
+
+def test_merge_joins_overlapping_and_touching_spans() -> None:
+    assert merge([(5, 9), (0, 3), (3, 4), (8, 12), (20, 21)]) == [(0, 4), (5, 12), (20, 21)]
+
+
+def test_specific_rule_wins_over_generic_on_the_same_secret() -> None:
+    key = "sk_live_" + "u8jzPde0IgxLd6GncfBAepfJ"
+    found = Engine(RULES).find(f'headers = {{"Authorization": "Bearer {key}"}}', "app.py")
+    assert [c.rule.id for c in found] == ["stripe.secret-key"]
