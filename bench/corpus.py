@@ -13,19 +13,27 @@ import string
 from pathlib import Path
 
 WORDS = (
-    "user account request response client server config value token key session cache index handler "
+    "user account request response client server config value session cache index handler "
     "payload result error message status update create delete fetch retry timeout buffer stream parse "
-    "render widget layout service api auth secret password header query param order invoice customer"
+    "render widget layout service api header query param order invoice customer item list name data"
 ).split()
+# Words that make secret rules' keywords fire. Real code mentions them on a few lines in a hundred
+# (measured on site-packages: 2.5% of lines), not on every line.
+SECRET_WORDS = ("token", "key", "secret", "password", "auth")
+SECRET_WORD_RATE = 0.008
 ALNUM = string.ascii_letters + string.digits
 
 
+def word(rng: random.Random) -> str:
+    return rng.choice(SECRET_WORDS) if rng.random() < SECRET_WORD_RATE else rng.choice(WORDS)
+
+
 def ident(rng: random.Random) -> str:
-    return "_".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
+    return "_".join(word(rng) for _ in range(rng.randint(1, 3)))
 
 
 def camel(rng: random.Random) -> str:
-    parts = [rng.choice(WORDS) for _ in range(rng.randint(1, 3))]
+    parts = [word(rng) for _ in range(rng.randint(1, 3))]
     return parts[0] + "".join(p.capitalize() for p in parts[1:])
 
 
@@ -151,17 +159,6 @@ def make_bundle(path: Path, total_mb: int, *, seed: int = 3) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("kind", choices=("tree", "log", "bundle", "repo"))
-    parser.add_argument("path", type=Path)
-    parser.add_argument("--mb", type=int, default=200)
-    args = parser.parse_args()
-    if args.kind == "repo":
-        make_repo(args.path, total_mb=args.mb)
-    else:
-        {"tree": make_tree, "log": make_log, "bundle": make_bundle}[args.kind](args.path, args.mb)
-
 
 def make_repo(root: Path, *, commits: int = 5000, total_mb: int = 500, seed: int = 4, files: int = 0) -> Path:
     """A git repository built with `git fast-import`: `commits` commits adding about total_mb MB of
@@ -208,3 +205,15 @@ def make_repo(root: Path, *, commits: int = 5000, total_mb: int = 500, seed: int
         raise SystemExit("git fast-import failed")
     subprocess.run(["git", "checkout", "-q", "-f", "main"], cwd=root, check=True)
     return root
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("kind", choices=("tree", "log", "bundle", "repo"))
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--mb", type=int, default=200)
+    args = parser.parse_args()
+    if args.kind == "repo":
+        make_repo(args.path, total_mb=args.mb)
+    else:
+        {"tree": make_tree, "log": make_log, "bundle": make_bundle}[args.kind](args.path, args.mb)

@@ -20,6 +20,7 @@ from scanner.verify.spec import check_verify
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 CONFIDENCES = ("low", "medium", "high")
+NEGATED_CLASS = regex.compile(r"\[\^(?:\\.|[^\]\\])*\]")
 REQUIRED_FIELDS = ("id", "name", "description", "pattern", "keywords", "severity", "confidence")
 OPTIONAL_FIELDS = (
     "provider", "entropy", "validator", "tags", "references", "examples", "negative_examples",
@@ -70,7 +71,8 @@ class Rule:
     def spans_lines(self) -> bool:
         """Whether the engine must give this rule whole chunks rather than windows around keywords:
         declared `multiline`, a pattern that names newlines, or an example whose match spans lines."""
-        if self.multiline or any(marker in self.pattern for marker in ("(?s", "\\n", "\\r")):
+        outside_negations = NEGATED_CLASS.sub("", self.pattern)  # [^"\n] keeps a match on one line
+        if self.multiline or any(marker in outside_negations for marker in ("(?s", "\\n", "\\r")):
             return True
         return any("\n" in m.group(0) for e in self.examples for m in self.regex.finditer(e.text))
 
