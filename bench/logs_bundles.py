@@ -121,7 +121,8 @@ def run_scan(target: Path, cwd: Path, config: Path | None) -> dict[str, float]:
         raise SystemExit(f"scan of {target} failed with exit status {child.returncode}")
     findings = json.loads(out.read_text())["findings"]
     out.unlink()
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "secrets": [f["secret"] for f in findings]}  # type: ignore[dict-item]
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "secrets": [f["secret"] for f in findings]}  # type: ignore[dict-item]
 
 
 def measure(name: str, target: Path, cwd: Path, placed: list[str], size: int, configs: dict[str, Path | None]) -> None:
@@ -131,8 +132,9 @@ def measure(name: str, target: Path, cwd: Path, placed: list[str], size: int, co
         if found != sorted(placed):
             raise SystemExit(f"{name}: expected {len(placed)} keys, found {len(found)}")
         row = {"input": name, "rules": rules, "mb": round(size / MB, 1), "seconds": round(result["seconds"], 2),
-               "mb_per_s": round(size / MB / result["seconds"], 1), "peak_rss_mb": round(result["peak_rss_mb"], 1),
-               "keys": len(placed)}
+               "mb_per_s": round(size / MB / result["seconds"], 1), "cpu_seconds": round(result["cpu_seconds"], 2),
+               "mb_per_cpu_s": round(size / MB / result["cpu_seconds"], 1), "peak_rss_mb": round(result["peak_rss_mb"], 1),
+               "keys": len(placed), "load_average": round(os.getloadavg()[0], 1)}
         print(json.dumps(row), flush=True)
 
 
