@@ -38,6 +38,10 @@ def b64(text: str) -> str:
 
 
 TABLES = {
+    p.is_published_example: (
+        ["2YotnFZFEjr1zCsicMWpAA", "czZCaGRSa3F0MzpnWDFmQmF0M2JW", "mF_9.B5f-4.1JqM"],
+        ["2YotnFZFEjr1zCsicMWpAB", *RANDOM_KEYS],
+    ),
     p.is_template_reference: (
         ["${API_KEY}", "${{ secrets.ACME_TOKEN }}", "{{ api_key }}", "$API_KEY", "<API_KEY>", "<your api key>",
          "%(api_key)s", "%API_KEY%", "#{api_key}", "{api_key}", "[API_KEY]", "Bearer ${TOKEN}"],
@@ -56,7 +60,7 @@ TABLES = {
     p.is_file_path: (
         ["/etc/acme/keys/signing.pem", "./secrets/token.txt", "~/.ssh/id_ed25519", "C:\\keys\\prod.pfx",
          "prod/payments/signing-key", "../config/.env", "/run/secrets/db_password"],
-        ["abc/def", "https://api.acme.test/v1", "/", *RANDOM_KEYS],
+        ["abc/def", "https://api.acme.test/v1/keys/signing.pem", "/", *RANDOM_KEYS],
     ),
     p.is_code_reference: (
         ["settings.API_KEY", "config.supabaseAnonKey", "this.props.apiKey", "self._token", "$this->apiKey",
@@ -80,12 +84,13 @@ TABLES = {
     ),
     p.is_word_like: (
         ["mysecretkey", "supersecretpassword", "API_KEY_NAME", "apiKey", "getAPIKey", "supabaseAnonKey",
-         "user_profile_page_12", "HTTP_PROXY", "X-API-Key", "my_client_secret_value", "user_id"],
-        ["WBQblsJVBNIOEzVbns", "qzkvtrwbnmfjpxlh", "django-insecure-ghx0n2kqk1-jw9xj7c8", *RANDOM_KEYS],
+         "user_profile_page_12", "HTTP_PROXY", "X-API-Key", "my_client_secret_value", "user_id",
+         "V1SecretVolumeSource", "sha256Hash", "settings.P12_PASSWORD", "auth-request-type/at", "urn:ietf:params:oauth:token-type:jwt"],
+        ["WBQblsJVBNIOEzVbns", "qzkvtrwbnmfjpxlh", "django-insecure-ghx0n2kqk1-jw9xj7c8", "x2y9", *RANDOM_KEYS],
     ),
     p.is_encoded_placeholder: (
         [b64("username:password"), b64("user:YOUR_PASSWORD"), b64("admin:changeme"), b64("apiuser:"),
-         b64("user:pass"), b64("YOUR_API_KEY")],
+         b64("user:pass"), b64("YOUR_API_KEY"), b64("not my real password")],
         ["dXNlcjp", "not base64!", *RANDOM_KEYS],
     ),
 }

@@ -36,6 +36,12 @@ WEAK_DEFAULTS = {
 }
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 KEYBOARD = "1234567890qwertyuiopasdfghjklzxcvbnm"  # rows in order, so qwerty…asdf… runs on
+# Values the OAuth RFCs print as examples (RFC 6749 §4.1-5.1, RFC 6750 §2.1, RFC 5849 §3.4.1): libraries
+# quote them in docstrings and tests. Public by construction, so never someone's live secret.
+PUBLISHED_EXAMPLES = {
+    "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA", "s6BhdRkqt3", "gX1fBat3bV",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW", "mF_9.B5f-4.1JqM", "kkk9d7dh3k39sjv7", "ad180jjd733klru7",
+}
 TEMPLATE = regex.compile(
     r"""\$\{[^}]*\}?         # ${API_KEY}
       | \{\{.*?\}\}          # {{ api_key }}, ${{ secrets.X }}
@@ -56,6 +62,7 @@ ENV_LOOKUP = regex.compile(
 MASKED = regex.compile(r"[xX]{4,}|\*{3,}|•{3,}|\.{3}|…|#{4,}|_{5,}|<redacted>|\[redacted\]", regex.IGNORECASE)
 WORD_TOKENS = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 ALNUM_RUN = regex.compile(r"[A-Za-z0-9]+")
+DIGIT_RUN = regex.compile(r"\d{1,3}")
 LETTER_TOKENS = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
 # a.b.c, this->x, Foo::BAR, optionally called: settings.API_KEY, config.supabaseAnonKey, self._token()
 DOTTED_NAME = regex.compile(r"^[$_A-Za-z][\w$]*(?:(?:\.|->|::)[$_A-Za-z][\w$]*)+(?:\(\))?$")
@@ -68,6 +75,12 @@ LETTER_LOG_ODDS = {
     chr(ord("a") + i): math.log2(26 * f / sum(ENGLISH_FREQUENCY)) for i, f in enumerate(ENGLISH_FREQUENCY)
 }
 CONSONANT_RUN = regex.compile(r"[bcdfghjklmnpqrstvwxz]{5}")
+
+
+def is_published_example(secret: str) -> str | None:
+    if secret in PUBLISHED_EXAMPLES:
+        return "an example value published in an RFC"
+    return None
 
 
 def is_template_reference(secret: str) -> str | None:
@@ -95,6 +108,8 @@ def is_file_path(secret: str) -> str | None:
     URLs are left alone: some rules (webhook URLs) report the whole URL as the secret, and the
     generic rules do not take a URL as a value in the first place.
     """
+    if "://" in secret:
+        return None
     parts = regex.split(r"[/\\]", secret)
     if len(parts) < 2 or (secret[0] not in "/.~\\" and not regex.match(r"^[A-Za-z]:\\", secret) and len(parts) < 3):
         return None
@@ -131,7 +146,7 @@ def has_placeholder_word(secret: str) -> str | None:
             if token.startswith(word) or (len(token) > len(word) and token.endswith(word)):
                 return f"placeholder word '{word}'"
     joined = "".join(tokens)
-    for word in ("test123", "test1234", "testtest"):
+    for word in ("test123", "testtest", "notreal", "notareal", "thisis"):
         if word in joined:
             return f"placeholder word '{word}'"
     return None
@@ -180,7 +195,7 @@ def _is_wordish(text: str) -> bool:
     Random letters also split into 'words', so each word must read like one: camel-case words
     average three or more letters, carry a vowel, and capitals run no longer than an acronym.
     """
-    parts = [p for p in regex.split(r"[_.\-]+", text) if p]
+    parts = [p for p in regex.split(r"[_.\-/:=]+", text) if p]
     if not parts or not any(regex.search(r"[A-Za-z]", p) for p in parts):
         return False
     for part in parts:
@@ -188,7 +203,12 @@ def _is_wordish(text: str) -> bool:
             if len(part) > 4:
                 return False
             continue
-        letters = regex.sub(r"\d{1,3}$", "", part)
+        # a short number may end the part, or sit between camel-case words: user2, V1Secret, sha256Hash
+        if len(DIGIT_RUN.findall(part)) > 1 or regex.search(r"\d(?![\dA-Z]|$)", part):
+            return False
+        if regex.search(r"\d(?!\d*$)", part) and (part.isupper() or part.islower()):
+            return False
+        letters = DIGIT_RUN.sub("", part)
         if not letters.isalpha() or not letters.isascii():
             return False
         if letters.islower() or letters.isupper():
@@ -214,7 +234,8 @@ def _reads_as_word(word: str) -> bool:
     if len(word) < 6:
         return True
     vowels = sum(c in VOWELS for c in word)
-    floor = -0.35 if len(word) < 12 else 0.0  # short words vary more; random letters average -0.87
+    # Random letters average -0.87, but short runs scatter widely: a long run must score like prose.
+    floor = -0.35 if len(word) < 12 else 0.3
     return vowels / len(word) >= 0.2 and not CONSONANT_RUN.search(word) and _english_score(word) >= floor
 
 
@@ -236,12 +257,15 @@ def is_encoded_placeholder(secret: str) -> str | None:
         return None
     if not decoded.isprintable():
         return None
+    if regex.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)+", decoded):
+        return "base64 of plain words"
     password = decoded.partition(":")[2] if ":" in decoded else decoded
     reason = _plain_reason(password) if password else "empty password"
     return f"base64 of a placeholder ({reason})" if reason else None
 
 
 PLAIN_CHECKS: tuple[Callable[[str], str | None], ...] = (
+    is_published_example,
     is_template_reference,
     is_env_lookup,
     is_masked,
