@@ -166,7 +166,7 @@ PLACEHOLDER_LINES = [
     ("API_KEY=${API_KEY}", "example.txt", None),
     ("API_KEY=$API_KEY", "example.txt", None),
     ('api_key = os.environ["API_KEY"]', "example.txt", None),
-    ("apiKey: process.env.ACME_API_KEY,", "example.txt", "reads the value from the environment"),
+    ("apikey: process.env.SUPABASE_ANON_KEY", "example.txt", "reads the value from the environment"),
     ("headers: { apikey: config.supabaseAnonKey }", "example.txt", "a reference to a variable or setting"),
     ('SECRET_KEY = "xxxxxxxxxxxxxxxxxxxxxxxx"', "example.txt", None),
     ('ACME_API_KEY = "sk_live_XXXXXXXXXXXXXXXXXXXX"', "example.txt", None),
