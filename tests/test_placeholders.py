@@ -84,8 +84,9 @@ TABLES = {
     ),
     p.is_word_like: (
         ["mysecretkey", "supersecretpassword", "API_KEY_NAME", "apiKey", "getAPIKey", "supabaseAnonKey",
-         "user_profile_page_12", "HTTP_PROXY", "X-API-Key", "my_client_secret_value", "user_id",
-         "V1SecretVolumeSource", "sha256Hash", "settings.P12_PASSWORD", "auth-request-type/at", "urn:ietf:params:oauth:token-type:jwt"],
+         "user_profile_page_12", "test-api-key-123456", "HTTP_PROXY", "X-API-Key", "my_client_secret_value",
+         "user_id", "V1SecretVolumeSource", "sha256Hash", "settings.P12_PASSWORD", "auth-request-type/at",
+         "urn:ietf:params:oauth:token-type:jwt"],
         ["WBQblsJVBNIOEzVbns", "qzkvtrwbnmfjpxlh", "django-insecure-ghx0n2kqk1-jw9xj7c8", "x2y9", *RANDOM_KEYS],
     ),
     p.is_encoded_placeholder: (
@@ -94,8 +95,8 @@ TABLES = {
         ["dXNlcjp", "not base64!", *RANDOM_KEYS],
     ),
 }
-YES = [pytest.param(check, value, id=f"{check.__name__}-yes-{value}") for check, (yes, _) in TABLES.items() for value in yes]
-NO = [pytest.param(check, value, id=f"{check.__name__}-no-{value}") for check, (_, no) in TABLES.items() for value in no]
+YES = [pytest.param(check, v, id=f"{check.__name__}-yes-{v}") for check, (yes, _) in TABLES.items() for v in yes]
+NO = [pytest.param(check, v, id=f"{check.__name__}-no-{v}") for check, (_, no) in TABLES.items() for v in no]
 
 
 @pytest.mark.parametrize(("check", "value"), YES)
