@@ -1,0 +1,40 @@
+"""Parsed rule files are cached as JSON; an edited file or a broken cache never serves stale rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from scanner.prefilter import cache_dir
+from scanner.rules import load_rules
+
+RULE = """
+[[rules]]
+id = "cache.token"
+name = "n"
+description = "d"
+pattern = '''\\b(ctk_[a-z0-9]{NUM})\\b'''
+keywords = ["ctk_"]
+severity = "low"
+confidence = "low"
+"""
+
+
+def test_edited_rule_file_is_reparsed(tmp_path: Path) -> None:
+    rule_file = tmp_path / "r.toml"
+    rule_file.write_text(RULE.replace("NUM", "8"))
+    assert load_rules([rule_file], builtin=False)[0].pattern.endswith("{8})\\b")
+    assert (cache_dir() / "rule-files.json").exists()
+    rule_file.write_text(RULE.replace("NUM", "12"))
+    os.utime(rule_file, ns=(1, 1))  # even with an old mtime, the size changed
+    assert load_rules([rule_file], builtin=False)[0].pattern.endswith("{12})\\b")
+
+
+def test_broken_cache_is_ignored(tmp_path: Path) -> None:
+    rule_file = tmp_path / "r.toml"
+    rule_file.write_text(RULE.replace("NUM", "8"))
+    cache = cache_dir() / "rule-files.json"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("{not json")
+    assert load_rules([rule_file], builtin=False)[0].id == "cache.token"
+    assert len(load_rules()) > 120
