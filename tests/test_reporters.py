@@ -105,3 +105,16 @@ def test_sarif_is_valid_against_the_official_schema() -> None:
 def test_text_colour_only_when_asked() -> None:
     assert "\033[" not in render(kst_report(), "text", redact=True, color=False)
     assert "\033[" in render(kst_report(), "text", redact=True, color=True)
+
+
+def test_text_names_who_introduced_a_history_finding() -> None:
+    report = demo_report()
+    extra = {"author": "Ada", "email": "ada@example.test", "date": "2026-01-02T03:04:05+00:00",
+             "message": "add client", "in_head": False, "age_days": 325, "overdue": True,
+             "locations": [{"commit": "a" * 40, "path": "x", "line": 1}, {"commit": "b" * 40, "path": "y", "line": 2}]}
+    history = Report(findings=[report.findings[0].replace(source="git", commit="c" * 40, extra=extra)],
+                     suppressed=[], stats=report.stats, rules=report.rules)
+    text = render(history, "text", redact=True)
+    assert ("  introduced by Ada <ada@example.test> on 2026-01-02: add client; no longer in HEAD (still in history);"
+            " 325 days old, overdue for rotation; 2 locations") in text
+    assert "@ cccccccccccc" in text

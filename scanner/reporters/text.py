@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from scanner.output import public_dict
 from scanner.report import SEVERITY_ORDER, Report
@@ -29,11 +30,27 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
         ]
         if "suppressed" in row:
             lines.insert(1, f"  suppressed: {row['suppressed']}")
+        if row.get("author"):  # git history: who introduced it, whether it is still there
+            lines.insert(-1, "  " + provenance(row))
         if isinstance(row.get("verification"), dict):  # --verify
             check = row["verification"]
             lines.insert(-1, f"  verified: {check['status']}" + (f" ({check['detail']})" if check.get("detail") else ""))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n\n" if blocks else "") + summary(report) + "\n"
+
+
+def provenance(row: dict[str, Any]) -> str:
+    text = f"introduced by {row['author']} <{row.get('email', '')}> on {str(row.get('date', ''))[:10]}"
+    if row.get("message"):
+        text += f": {row['message'][:60]}"
+    if "in_head" in row:
+        text += "; still in HEAD" if row["in_head"] else "; no longer in HEAD (still in history)"
+    if row.get("overdue"):
+        text += f"; {row.get('age_days')} days old, overdue for rotation"
+    locations = row.get("locations") or []
+    if len(locations) > 1:
+        text += f"; {len(locations)} locations"
+    return text
 
 
 def summary(report: Report) -> str:
