@@ -30,7 +30,7 @@ other = "{TOKEN_A}"  # keysweep:allow
 '''
 
 
-def kst_report() -> Report:
+def demo_report() -> Report:
     rules = load_rules([DATA / "rules" / "demo.toml"], builtin=False)
     scanner = Scanner(engine=Engine(rules, native=False), config=Config(), keep_suppressed=True)
     findings = sort_findings(scanner.scan(Chunk(text=SOURCE, path="src/app dir/client.py", fs_path=None)))
@@ -47,7 +47,7 @@ def kst_report() -> Report:
 
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))
 def test_output_matches_golden_file(fmt: str) -> None:
-    text = render(kst_report(), fmt, redact=True)
+    text = render(demo_report(), fmt, redact=True)
     golden = GOLDEN / f"report.{fmt}"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
@@ -56,19 +56,19 @@ def test_output_matches_golden_file(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))
 def test_redacted_output_never_contains_a_secret(fmt: str) -> None:
-    text = render(kst_report(), fmt, redact=True)
+    text = render(demo_report(), fmt, redact=True)
     assert TOKEN_A not in text and TOKEN_B not in text
     assert "kst_Qm…" in text
 
 
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))
 def test_no_redact_shows_the_secret(fmt: str) -> None:
-    text = render(kst_report(), fmt, redact=False)
+    text = render(demo_report(), fmt, redact=False)
     assert TOKEN_A in text and TOKEN_B in text
 
 
 def test_json_contract_fields() -> None:
-    document = json.loads(render(kst_report(), "json", redact=True))
+    document = json.loads(render(demo_report(), "json", redact=True))
     assert set(document) >= {"version", "findings", "stats"}
     first = document["findings"][0]
     for key in ("rule_id", "description", "severity", "confidence", "secret", "fingerprint", "path", "line",
@@ -82,19 +82,19 @@ def test_json_contract_fields() -> None:
 
 
 def test_jsonl_is_one_finding_per_line() -> None:
-    lines = render(kst_report(), "jsonl", redact=True).splitlines()
+    lines = render(demo_report(), "jsonl", redact=True).splitlines()
     assert [json.loads(line)["column"] for line in lines] == [23, 62, 10]
 
 
 def test_csv_has_a_header_and_one_row_per_finding() -> None:
-    rows = list(csv.DictReader(io.StringIO(render(kst_report(), "csv", redact=True))))
+    rows = list(csv.DictReader(io.StringIO(render(demo_report(), "csv", redact=True))))
     assert [(r["path"], r["line"], r["secret"]) for r in rows][:2] == [
         ("src/app dir/client.py", "2", "kst_Qm…"), ("src/app dir/client.py", "2", "kst_Hv…")]
 
 
 def test_sarif_is_valid_against_the_official_schema() -> None:
     schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-    document = json.loads(render(kst_report(), "sarif", redact=True))
+    document = json.loads(render(demo_report(), "sarif", redact=True))
     jsonschema.Draft4Validator(schema).validate(document)
     result = document["runs"][0]["results"][0]
     assert result["partialFingerprints"]["keysweep/v1"].startswith("demo.token:")
@@ -103,8 +103,8 @@ def test_sarif_is_valid_against_the_official_schema() -> None:
 
 
 def test_text_colour_only_when_asked() -> None:
-    assert "\033[" not in render(kst_report(), "text", redact=True, color=False)
-    assert "\033[" in render(kst_report(), "text", redact=True, color=True)
+    assert "\033[" not in render(demo_report(), "text", redact=True, color=False)
+    assert "\033[" in render(demo_report(), "text", redact=True, color=True)
 
 
 def test_text_names_who_introduced_a_history_finding() -> None:
