@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import regex
@@ -54,24 +55,24 @@ class Engine:
         windows = KeywordWindows(text) if len(text) >= WINDOWED_MIN_CHARS else None
         found: list[Candidate] = []
         for rule in rules:
-            for start, end in (windows.for_rule(rule) if windows else [(0, len(text))]):
-                for match in rule.regex.finditer(text, start, end):
-                    candidate = _candidate(rule, match, keep_rejected)
-                    if candidate is not None:
-                        found.append(candidate)
+            for match, shift in windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text)):
+                candidate = _candidate(rule, match, keep_rejected, shift)
+                if candidate is not None:
+                    found.append(candidate)
         return resolve_overlaps(found)
 
 
-# Windowed confirmation: in a large chunk, a rule's regex runs only on the lines around its
-# keywords (one line either side), not over the whole text. Generic assignment rules would
-# otherwise scan every byte of every file that mentions "key" or "token" somewhere.
+# Focused confirmation: in a large chunk, rules run only on the lines around keyword hits (one
+# line either side), gathered into one short text, instead of over every byte: generic rules
+# would otherwise scan every file that mentions "key" or "token" somewhere, in full.
 WINDOWED_MIN_CHARS = 16 * 1024  # below this one pass over the whole text is cheaper
 WINDOW_REACH = 4096  # how far a window reaches along one very long (minified) line
 WHOLE_TEXT_SHARE = 0.5  # windows covering more than this: scan the whole text instead
+JOINER = "\n"
 
 
 class KeywordWindows:
-    """Merged (start, end) spans around keyword occurrences, computed once per keyword per chunk."""
+    """Per chunk: the windows around each keyword's hits, found once and shared by the rules."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -80,25 +81,63 @@ class KeywordWindows:
         self.lowered = lowered if len(lowered) == len(text) else None
         self._by_keyword: dict[str, list[tuple[int, int]]] = {}
 
-    def for_rule(self, rule: Rule) -> list[tuple[int, int]]:
-        whole = [(0, len(self.text))]
-        if self.lowered is None or rule.spans_lines:
-            return whole
-        spans = merge(span for keyword in rule.keywords for span in self._keyword(keyword))
-        if sum(end - start for start, end in spans) > WHOLE_TEXT_SHARE * len(self.text):
-            return whole
-        return spans
+    def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
+        """The rule's matches in its windows, each with the shift that maps it onto the chunk."""
+        text = self.text
+        spans = None if self.lowered is None or rule.spans_lines else self._rule_spans(rule)
+        if spans is None:
+            return ((m, 0) for m in rule.regex.finditer(text))
+        if "(?<=" in rule.pattern:
+            # A look-behind may reach before its window (constructor arguments over several lines):
+            # search the chunk itself between the window's bounds, so it sees what it would see.
+            return ((m, 0) for a, b in spans for m in rule.regex.finditer(text, a, b))
+        return FocusedText(text, spans).matches(rule)
 
-    def _keyword(self, keyword: str) -> list[tuple[int, int]]:
+    def _rule_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        """None when the windows would cover most of the chunk anyway."""
+        spans = merge(span for keyword in rule.keywords for span in self._spans(keyword))
+        return None if sum(b - a for a, b in spans) > WHOLE_TEXT_SHARE * len(self.text) else spans
+
+    def _spans(self, keyword: str) -> list[tuple[int, int]]:
         if keyword not in self._by_keyword:
             assert self.lowered is not None
-            text, lowered, spans = self.text, self.lowered, []
-            position = lowered.find(keyword)
-            while position >= 0:
-                spans.append(line_window(text, position, position + len(keyword)))
-                position = lowered.find(keyword, position + len(keyword))
-            self._by_keyword[keyword] = merge(spans)
+            self._by_keyword[keyword] = merge(keyword_windows(self.text, self.lowered, keyword))
         return self._by_keyword[keyword]
+
+
+class FocusedText:
+    """Windows of a chunk joined into one text (one regex pass), with a map back to the chunk.
+
+    Windows begin and end at line breaks, and are joined by a line break, so anchors and
+    look-behinds see what they would see in the chunk."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        self.spans = spans
+        self.text = JOINER.join(text[a:b] for a, b in spans)
+        self.starts: list[int] = []  # where each span begins in self.text
+        position = 0
+        for a, b in spans:
+            self.starts.append(position)
+            position += b - a + len(JOINER)
+
+    def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
+        """Matches inside one window, each with the shift that maps it back onto the chunk."""
+        for match in rule.regex.finditer(self.text):
+            index = bisect.bisect_right(self.starts, match.start()) - 1
+            a, b = self.spans[index]
+            shift = a - self.starts[index]
+            if match.end() + shift <= b:  # a match straddling two windows is not in the chunk
+                yield match, shift
+
+
+def keyword_windows(text: str, lowered: str, keyword: str) -> Iterator[tuple[int, int]]:
+    position = lowered.find(keyword)
+    while position >= 0:
+        start, end = line_window(text, position, position + len(keyword))
+        yield start, end
+        # Hits on lines the window already holds add nothing: resume on its last line.
+        resume = text.rfind("\n", position, end) + 1 if end > position else position
+        position = lowered.find(keyword, max(resume, position + len(keyword)))
 
 
 def line_window(text: str, start: int, end: int) -> tuple[int, int]:
@@ -124,7 +163,7 @@ def merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _candidate(rule: Rule, match: regex.Match[str], keep_rejected: bool) -> Candidate | None:
+def _candidate(rule: Rule, match: regex.Match[str], keep_rejected: bool, shift: int = 0) -> Candidate | None:
     start, end = match.span(1)
     if start < 0:
         return None  # the secret group sits in an alternative that did not take part
@@ -132,7 +171,9 @@ def _candidate(rule: Rule, match: regex.Match[str], keep_rejected: bool) -> Cand
     reason = rejection(rule, secret)
     if reason is not None and not keep_rejected:
         return None
-    return Candidate(rule, secret, start, end, *match.span(), rejected=reason)
+    return Candidate(
+        rule, secret, start + shift, end + shift, match.start() + shift, match.end() + shift, rejected=reason
+    )
 
 
 def rejection(rule: Rule, secret: str) -> str | None:
