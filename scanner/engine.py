@@ -44,15 +44,26 @@ class Engine:
         return self._prefilter
 
     def candidate_rules(self, text: str) -> list[Rule]:
-        positions = {p for kid in self.prefilter.hits(text) for p in self._rules_by_keyword[kid]}
+        return self.rules_for(self.prefilter.hits(text))
+
+    def rules_for(self, keyword_ids: Iterable[int]) -> list[Rule]:
+        positions = {p for kid in keyword_ids for p in self._rules_by_keyword[kid]}
         return [self.rules[p] for p in sorted(positions)]
 
     def find(self, text: str, path: str, *, keep_rejected: bool = False) -> list[Candidate]:
         """All accepted candidates in text (and rejected ones too when asked), overlaps resolved."""
-        rules = [rule for rule in self.candidate_rules(text) if rule.applies_to(path)]
+        windows = None
+        if len(text) >= WINDOWED_MIN_CHARS:
+            positions = self.prefilter.positions(text)
+            present: set[int] = set(positions)
+            # Offsets from the native prefilter count UTF-8 bytes: characters only in ASCII text.
+            known = {self.keywords[k]: ends for k, ends in positions.items()} if text.isascii() else None
+            windows = KeywordWindows(text, known)
+        else:
+            present = self.prefilter.hits(text)
+        rules = [rule for rule in self.rules_for(present) if rule.applies_to(path)]
         if not rules:
             return []
-        windows = KeywordWindows(text) if len(text) >= WINDOWED_MIN_CHARS else None
         found: list[Candidate] = []
         for rule in rules:
             for match, shift in windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text)):
@@ -74,17 +85,23 @@ JOINER = "\n"
 class KeywordWindows:
     """Per chunk: the windows around each keyword's hits, found once and shared by the rules."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, known: dict[str, list[int]] | None = None) -> None:
+        """`known`: each keyword's end offsets, when the prefilter found them already."""
         self.text = text
-        lowered = text.lower()
-        # A few characters change length when lowered; offsets would drift, so fall back.
-        self.lowered = lowered if len(lowered) == len(text) else None
+        self.known = known
+        self.lowered: str | None = None
+        if known is None:
+            lowered = text.lower()
+            # A few characters change length when lowered; offsets would drift, so fall back.
+            self.lowered = lowered if len(lowered) == len(text) else None
         self._by_keyword: dict[str, list[tuple[int, int]]] = {}
+        self._by_keywords: dict[tuple[str, ...], list[tuple[int, int]] | None] = {}
 
     def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
         """The rule's matches in its windows, each with the shift that maps it onto the chunk."""
         text = self.text
-        spans = None if self.lowered is None or rule.spans_lines else self._rule_spans(rule)
+        usable = self.known is not None or self.lowered is not None
+        spans = self._rule_spans(rule) if usable and not rule.spans_lines else None
         if spans is None:
             return ((m, 0) for m in rule.regex.finditer(text))
         if "(?<=" in rule.pattern:
@@ -94,14 +111,21 @@ class KeywordWindows:
         return FocusedText(text, spans).matches(rule)
 
     def _rule_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
-        """None when the windows would cover most of the chunk anyway."""
-        spans = merge(span for keyword in rule.keywords for span in self._spans(keyword))
-        return None if sum(b - a for a, b in spans) > WHOLE_TEXT_SHARE * len(self.text) else spans
+        """None when the windows would cover most of the chunk anyway. Rules often share keywords."""
+        if rule.keywords not in self._by_keywords:
+            spans = merge(span for keyword in rule.keywords for span in self._spans(keyword))
+            covered = sum(b - a for a, b in spans) > WHOLE_TEXT_SHARE * len(self.text)
+            self._by_keywords[rule.keywords] = None if covered else spans
+        return self._by_keywords[rule.keywords]
 
     def _spans(self, keyword: str) -> list[tuple[int, int]]:
         if keyword not in self._by_keyword:
-            assert self.lowered is not None
-            self._by_keyword[keyword] = merge(keyword_windows(self.text, self.lowered, keyword))
+            if self.known is not None:
+                hits = (end - len(keyword) for end in self.known.get(keyword, ()))
+            else:
+                assert self.lowered is not None
+                hits = keyword_hits(self.lowered, keyword)
+            self._by_keyword[keyword] = merge(hit_windows(self.text, hits, len(keyword)))
         return self._by_keyword[keyword]
 
 
@@ -130,14 +154,22 @@ class FocusedText:
                 yield match, shift
 
 
-def keyword_windows(text: str, lowered: str, keyword: str) -> Iterator[tuple[int, int]]:
+def keyword_hits(lowered: str, keyword: str) -> Iterator[int]:
     position = lowered.find(keyword)
     while position >= 0:
-        start, end = line_window(text, position, position + len(keyword))
+        yield position
+        position = lowered.find(keyword, position + 1)
+
+
+def hit_windows(text: str, hits: Iterable[int], length: int) -> Iterator[tuple[int, int]]:
+    """Line windows around hits (in order); hits on lines a window already holds add nothing."""
+    resume = -1
+    for position in hits:
+        if position < resume:
+            continue
+        start, end = line_window(text, position, position + length)
         yield start, end
-        # Hits on lines the window already holds add nothing: resume on its last line.
-        resume = text.rfind("\n", position, end) + 1 if end > position else position
-        position = lowered.find(keyword, max(resume, position + len(keyword)))
+        resume = text.rfind("\n", position, end) + 1 if end > position else position + 1
 
 
 def line_window(text: str, start: int, end: int) -> tuple[int, int]:

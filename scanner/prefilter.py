@@ -29,6 +29,17 @@ class PythonPrefilter:
         lowered = text.lower()
         return {i for i, keyword in enumerate(self.keywords) if keyword in lowered}
 
+    def positions(self, text: str) -> dict[int, list[int]]:
+        """Every keyword's occurrences (end offsets), for windowing large chunks."""
+        lowered = text.lower()
+        found: dict[int, list[int]] = {}
+        for i, keyword in enumerate(self.keywords):
+            position = lowered.find(keyword)
+            while position >= 0:
+                found.setdefault(i, []).append(position + len(keyword))
+                position = lowered.find(keyword, position + 1)
+        return found
+
 
 class HyperscanPrefilter:
     def __init__(self, keywords: list[str]) -> None:
@@ -36,19 +47,23 @@ class HyperscanPrefilter:
 
         self.keywords = keywords
         self._hs = hyperscan
-        self.db = self._load_or_compile(keywords)
+        # Two databases over the same keywords: one reports only which keywords occur (small
+        # chunks), the other every occurrence (large chunks, whose rules run in windows).
+        self.db = self._load_or_compile(keywords, single=True)
         self.scratch = hyperscan.Scratch(self.db)
+        self._every: tuple[object, object] | None = None
 
-    def _load_or_compile(self, keywords: list[str]):  # type: ignore[no-untyped-def]
+    def _load_or_compile(self, keywords: list[str], *, single: bool):  # type: ignore[no-untyped-def]
         hs = self._hs
-        digest = hashlib.sha256("\0".join(keywords).encode() + getattr(hs, "__version__", "").encode()).hexdigest()[:24]
+        version = getattr(hs, "__version__", "") + ("single" if single else "every")
+        digest = hashlib.sha256("\0".join(keywords).encode() + version.encode()).hexdigest()[:24]
         cached = cache_dir() / f"prefilter-{digest}.hsdb"
         try:
             return hs.loadb(cached.read_bytes(), hs.HS_MODE_BLOCK)
         except Exception:  # missing or from another hyperscan build: recompile
             pass
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        flags = hs.HS_FLAG_CASELESS | hs.HS_FLAG_SINGLEMATCH
+        flags = hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if single else 0)
         db.compile(
             expressions=[re.escape(k.encode("utf-8")) for k in keywords],
             ids=list(range(len(keywords))),
@@ -65,6 +80,20 @@ class HyperscanPrefilter:
             found.add(kid)
 
         self.db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=self.scratch)
+        return found
+
+    def positions(self, text: str) -> dict[int, list[int]]:
+        """Every keyword's occurrences (end offsets in the UTF-8 bytes: characters for ASCII text)."""
+        if self._every is None:
+            db = self._load_or_compile(self.keywords, single=False)
+            self._every = (db, self._hs.Scratch(db))
+        db, scratch = self._every
+        found: dict[int, list[int]] = {}
+
+        def on_match(kid: int, start: int, end: int, flags: int, context: object) -> None:
+            found.setdefault(kid, []).append(end)
+
+        db.scan(text.encode("utf-8", "surrogatepass"), match_event_handler=on_match, scratch=scratch)  # type: ignore[attr-defined]
         return found
 
 

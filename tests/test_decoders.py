@@ -115,3 +115,14 @@ def test_payloads_in_a_log_window_point_into_the_log(tmp_path: Path) -> None:
 ])
 def test_decode_base64_text(encoded: str, text: str | None) -> None:
     assert decode_base64_text(encoded) == text
+
+
+def test_basic_payload_search_on_lowered_text_finds_what_the_case_blind_pattern_finds() -> None:
+    from scanner.sources.decoders import BASIC, find_payloads
+
+    text = ("x Authorization: Basic dXNlcjpwYXNzd29yZA== y\nbasic QUJDREVGR0g= notbasic QUJDREVGR0g= "
+            "BASIC\tQUJDREVGR0hJ\n_basic QUJDREVGR0g= BaSiC QUJDREVGR0g= basic short")
+    for sample in (text, text + " İ"):  # the second lowers to a different length: slow path
+        expected = [(m.start(1), m.end(1), m.group(1)) for m in BASIC.finditer(sample)]
+        assert [(p.start, p.end, p.encoded) for p in find_payloads(sample)] == expected
+        assert len(expected) == 4

@@ -25,6 +25,7 @@ MAX_PAYLOADS = 1000  # per chunk
 MAX_DECODED_BYTES = 16 << 20  # per chunk
 
 BASIC = re.compile(r"\b[Bb][Aa][Ss][Ii][Cc]\s+([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])")
+BASIC_LOWERED = re.compile(r"basic\s+([a-z0-9+/]{8,4096}={0,2})(?![a-z0-9+/=])")  # see basic_payloads
 DATA_URL = re.compile(r"\bdata:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*);base64,([A-Za-z0-9+/]{8,1048576}={0,2})")
 TEXT_MEDIA = re.compile(r"^(?:text/|application/(?:json|javascript|x-javascript|xml|x-www-form-urlencoded|ld\+json|[\w.+-]*\+json)$)")
 SECRET_KIND = re.compile(r"""^\s*kind:\s*["']?Secret["']?\s*$|"kind"\s*:\s*"Secret\"""", re.MULTILINE)
@@ -76,15 +77,29 @@ def decoded_chunks(chunk: Chunk, depth: int = 0) -> Iterator[Chunk]:
 
 
 def find_payloads(text: str) -> Iterator[Payload]:
-    for match in BASIC.finditer(text):
-        yield Payload(*match.span(1), match.group(1), "Authorization: Basic credentials")
+    yield from basic_payloads(text)
     if "base64," in text:
         for match in DATA_URL.finditer(text):
             media = (match.group(1) or "text/plain").lower()
             if TEXT_MEDIA.match(media) and not text.endswith("sourceMappingURL=", 0, match.start()):
                 yield Payload(*match.span(3), match.group(3), f"data URL ({media})")
-    if "Secret" in text and SECRET_KIND.search(text):
+    if "Secret" in text and "kind" in text and SECRET_KIND.search(text):
         yield from kubernetes_secret_payloads(text)
+
+
+def basic_payloads(text: str) -> Iterator[Payload]:
+    """`Basic <base64>` in any letter case. The search runs on the lowered text, where the pattern
+    starts with a literal the regex engine finds fast; the payload is read from the original."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # offsets would drift: use the slower case-blind pattern
+        matches = ((m.start(1), m.end(1)) for m in BASIC.finditer(text))
+    else:
+        matches = (
+            (m.start(1), m.end(1)) for m in BASIC_LOWERED.finditer(lowered)
+            if m.start() == 0 or not (lowered[m.start() - 1].isalnum() or lowered[m.start() - 1] == "_")
+        )
+    for start, end in matches:
+        yield Payload(start, end, text[start:end], "Authorization: Basic credentials")
 
 
 def kubernetes_secret_payloads(text: str) -> Iterator[Payload]:
