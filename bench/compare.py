@@ -1,7 +1,7 @@
 """Side-by-side benchmark: keysweep against the peers installed on this machine.
 
     bench/setup_peers.sh            # once: installs gitleaks, Betterleaks, Kingfisher, detect-secrets
-    python bench/compare.py         # all scenarios; --scenarios tree,history,log,bundle,precommit
+    python bench/compare.py         # all scenarios; --scenarios tree,realcode,history,log,bundle,precommit
 
 For each scenario it generates (and caches) a corpus under --work, runs every tool on the same input,
 alternating tools within each repetition, and prints median wall time, MB/s, peak RSS and the
@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -120,7 +121,7 @@ def run_scenario(name: str, target: Path, size: int, commands: dict[str, list[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", default="tree,history,log,bundle,precommit")
+    parser.add_argument("--scenarios", default="tree,realcode,history,log,bundle,precommit")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "keysweep-bench")
     parser.add_argument("--peer-venv", type=Path, default=HERE / ".work" / "peers")
@@ -148,6 +149,13 @@ def main() -> None:
                 corpus.make_tree(target, args.tree_mb)
             size = tree_bytes(target)
             rows += run_scenario(scenario, target, size, tree_commands(target, out, peers, git=False), args.reps)
+        elif scenario == "realcode":
+            # Real third-party code (this interpreter's site-packages) beside the generated tree.
+            target = work / "realcode"
+            if not target.exists():
+                shutil.copytree(sysconfig.get_paths()["purelib"], target, symlinks=True)
+            rows += run_scenario(scenario, target, tree_bytes(target), tree_commands(target, out, peers, git=False),
+                                 args.reps)
         elif scenario == "history":
             target = work / f"repo-{args.commits}-{args.repo_mb}"
             if not target.exists():
