@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.chunk import Chunk
+from scanner.lines import line_starts
 from scanner.finding import Finding
 from scanner.output import redact
 from scanner.report import ScanStats
@@ -139,12 +140,7 @@ class LineIndex:
     """Line and column of offsets in the HAR file, from its line starts (built once)."""
 
     def __init__(self, text: str) -> None:
-        starts = [0]
-        position = text.find("\n")
-        while position >= 0:
-            starts.append(position + 1)
-            position = text.find("\n", position + 1)
-        self.starts = starts
+        self.starts = line_starts(text)
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, offset)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import TextIO
 
 from scanner.chunk import Chunk
+from scanner.lines import line_starts
 from scanner.finding import Finding
 from scanner.report import ScanStats
 from scanner.sources.stream import OVERLAP_CHARS, WINDOW_CHARS, Window, end_position, in_overlap, shift_first_line, windows
@@ -175,12 +176,7 @@ class LogLocator:
         """The window's 1-based line as read, without its newline."""
         text = self.window.text
         if self._line_starts is None:
-            starts = [0]
-            position = text.find("\n")
-            while position >= 0:
-                starts.append(position + 1)
-                position = text.find("\n", position + 1)
-            self._line_starts = starts
+            self._line_starts = line_starts(text)
         begin = self._line_starts[line - 1]
         end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(text)
         return text[begin:end]
