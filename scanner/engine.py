@@ -77,7 +77,10 @@ class Engine:
 # line either side), gathered into one short text, instead of over every byte: generic rules
 # would otherwise scan every file that mentions "key" or "token" somewhere, in full.
 WINDOWED_MIN_CHARS = 16 * 1024  # below this one pass over the whole text is cheaper
-WINDOW_REACH = 4096  # how far a window reaches along one very long (minified) line
+# How far a window reaches along one very long (minified) line: names sit just before their
+# values, and values are at most ~1 KB (longer, multi-line material gets whole chunks).
+REACH_BEFORE = 512
+REACH_AFTER = 1536
 WHOLE_TEXT_SHARE = 0.5  # windows covering more than this: scan the whole text instead
 WINDOW_GAP = 256  # windows closer than this are searched as one
 JOINER = "\n"
@@ -176,7 +179,7 @@ def hit_windows(text: str, hits: Iterable[int], length: int) -> Iterator[tuple[i
 
 def line_window(text: str, start: int, end: int) -> tuple[int, int]:
     """From the start of the line before `start` to the end of the line after `end`, within reach."""
-    low, high = max(0, start - WINDOW_REACH), min(len(text), end + WINDOW_REACH)
+    low, high = max(0, start - REACH_BEFORE), min(len(text), end + REACH_AFTER)
     newline = text.rfind("\n", low, start)
     if newline >= 0:
         newline = text.rfind("\n", low, newline)

@@ -74,7 +74,7 @@ def test_line_window_takes_one_line_either_side_within_reach() -> None:
     assert text[slice(*line_window(text, start, start + 3))] == "two\nthree key four\nfive"
     long_line = "x" * 10_000 + "key" + "y" * 10_000
     a, b = line_window(long_line, 10_000, 10_003)
-    assert (a, b) == (10_000 - engine_module.WINDOW_REACH, 10_003 + engine_module.WINDOW_REACH)
+    assert (a, b) == (10_000 - engine_module.REACH_BEFORE, 10_003 + engine_module.REACH_AFTER)
 
 
 def test_merge_joins_overlapping_and_touching_spans() -> None:

@@ -155,7 +155,7 @@ class BlobScanner:
         if not todo:
             return
         sizes = self.reader.sizes({blob for blob, _ in todo})
-        wanted: list[tuple[BlobKey, str]] = []
+        wanted: list[tuple[BlobKey, str, int]] = []
         for key, path in todo.items():
             size = sizes.get(key[0])
             if size is None:
@@ -167,7 +167,7 @@ class BlobScanner:
                 self.stats.warnings.append(f"{path} ({key[0][:12]}): skipped, {size} bytes is over the "
                                            f"{self.config.max_file_size}-byte limit (scan.max_file_size)")
             else:
-                wanted.append((key, path))
+                wanted.append((key, path, size))
         total = len(wanted)
         for done, (key, size, found) in enumerate(self._scanned(wanted), 1):
             self._record(key, size, found)
@@ -175,27 +175,26 @@ class BlobScanner:
         self.progress.update(commits=self.commits, blobs=total, total_blobs=total, size=self.stats.bytes_scanned,
                              force=True)
 
-    def _scanned(self, wanted: list[tuple[BlobKey, str]]) -> Iterator[ScannedBlob]:
+    def _scanned(self, wanted: list[tuple[BlobKey, str, int]]) -> Iterator[ScannedBlob]:
         """Read each wanted blob once and scan it, in worker processes when there are many."""
         if self.jobs > 1 and len(wanted) >= PARALLEL_MIN_BLOBS:
             yield from self._scanned_parallel(wanted)
             return
-        for (key, path), (_, data) in zip(wanted, self.reader.read_many([key[0] for key, _ in wanted])):
+        for (key, path, _), (_, data) in zip(wanted, self.reader.read_many([key[0] for key, _, _ in wanted])):
             yield key, len(data), scan_blob(self.scanner, path, data)
 
-    def _scanned_parallel(self, wanted: list[tuple[BlobKey, str]]) -> Iterator[ScannedBlob]:
+    def _scanned_parallel(self, wanted: list[tuple[BlobKey, str, int]]) -> Iterator[ScannedBlob]:
+        """Workers get blob ids, not contents: each reads its batches through its own cat-file
+        stream, so inflating objects runs in parallel and no blob is copied between processes."""
         import multiprocessing
 
-        global _WORKER_SCANNER
-        _WORKER_SCANNER = self.scanner
+        global _WORKER_SCANNER, _WORKER_REPO
+        _WORKER_SCANNER, _WORKER_REPO = self.scanner, self.reader.repo
         self.scanner.engine.prefilter  # build (or load) the prefilter once, before forking
-        # Fork before read_many starts its writer thread, so no thread is alive at fork time.
         with multiprocessing.get_context("fork").Pool(processes=self.jobs) as pool:
-            contents = self.reader.read_many([key[0] for key, _ in wanted])
-            blobs = ((key, path, data) for (key, path), (_, data) in zip(wanted, contents))
-            for batch in pool.imap(_scan_batch, _batches(blobs)):
+            for batch in pool.imap(_scan_batch, _batches(wanted)):
                 yield from batch
-        _WORKER_SCANNER = None
+        _WORKER_SCANNER = _WORKER_REPO = None
 
     def _record(self, key: BlobKey, size: int, found: list[Finding] | None) -> None:
         if found is None:
@@ -229,21 +228,28 @@ def scan_blob(scanner: Scanner, path: str, data: bytes) -> list[Finding] | None:
     return scanner.scan(Chunk(text=decode(data), path=path, source="git"))
 
 
-# Worker processes inherit the scanner through fork rather than unpickling it per task.
+# Worker processes inherit the scanner and repository through fork rather than unpickling them.
 _WORKER_SCANNER: Scanner | None = None
+_WORKER_REPO: Repo | None = None
+_WORKER_READER: BlobReader | None = None  # one cat-file stream per worker, for its lifetime
 
 
-def _scan_batch(batch: list[tuple[BlobKey, str, bytes]]) -> list[ScannedBlob]:
-    assert _WORKER_SCANNER is not None
-    return [(key, len(data), scan_blob(_WORKER_SCANNER, path, data)) for key, path, data in batch]
+def _scan_batch(batch: list[tuple[BlobKey, str, int]]) -> list[ScannedBlob]:
+    global _WORKER_READER
+    assert _WORKER_SCANNER is not None and _WORKER_REPO is not None
+    if _WORKER_READER is None:
+        _WORKER_READER = BlobReader(_WORKER_REPO)  # its git process ends with the worker (EOF on stdin)
+    contents = _WORKER_READER.read_many([key[0] for key, _, _ in batch])
+    return [(key, len(data), scan_blob(_WORKER_SCANNER, path, data))
+            for (key, path, _), (_, data) in zip(batch, contents)]
 
 
-def _batches(blobs: Iterable[tuple[BlobKey, str, bytes]]) -> Iterator[list[tuple[BlobKey, str, bytes]]]:
-    batch: list[tuple[BlobKey, str, bytes]] = []
+def _batches(blobs: Iterable[tuple[BlobKey, str, int]]) -> Iterator[list[tuple[BlobKey, str, int]]]:
+    batch: list[tuple[BlobKey, str, int]] = []
     size = 0
     for item in blobs:
         batch.append(item)
-        size += len(item[2])
+        size += item[2]
         if size >= BATCH_BYTES:
             yield batch
             batch, size = [], 0
