@@ -191,7 +191,7 @@ def precommit(work: Path, peers: dict[str, list[str]], reps: int) -> list[str]:
         commands["gitleaks"] = peers["gitleaks"] + ["git", "--pre-commit", "--staged", "--no-banner", "--exit-code", "0",
                                                     "--log-level", "error", "."]
     if "betterleaks" in peers:
-        commands["betterleaks"] = peers["betterleaks"] + ["git", "--pre-commit", "--staged", "--no-banner",
+        commands["betterleaks"] = peers["betterleaks"] + ["git", "--staged", "--no-banner",
                                                           "--exit-code", "0", "--log-level", "error", "."]
     return run_scenario("precommit", repo, 0, commands, reps, cwd=repo)
 
