@@ -12,6 +12,7 @@ from scanner.filters.allowlist import config_allow_reason, has_inline_allow, rul
 from scanner.filters.placeholders import placeholder_reason
 from scanner.finding import Finding
 
+LINE_REACH = 1024  # how much of a long line the allow filters look at, either side of a match
 SNIPPET_CONTEXT = 60  # characters either side of the secret; a minified line is never shown whole
 
 
@@ -43,9 +44,12 @@ class Scanner:
     def _finding(self, chunk: Chunk, c: Candidate, position: tuple[int, int, int, int], rel_path: str) -> Finding:
         text = chunk.text
         line, column, end_line, end_column = position
-        line_start = text.rfind("\n", 0, c.match_start) + 1
-        line_end = text.find("\n", c.match_end)
-        lines = text[line_start : len(text) if line_end < 0 else line_end]
+        # The match's line(s), within reach: an allow comment belongs near what it allows, and a
+        # minified bundle's one line is megabytes long.
+        low, high = max(0, c.match_start - LINE_REACH), min(len(text), c.match_end + LINE_REACH)
+        line_start = text.rfind("\n", low, c.match_start) + 1 or low
+        line_end = text.find("\n", c.match_end, high)
+        lines = text[line_start : high if line_end < 0 else line_end]
         match = text[c.match_start : c.match_end]
         reason = (
             c.rejected

@@ -85,3 +85,17 @@ def test_specific_rule_wins_over_generic_on_the_same_secret() -> None:
     key = "sk_live_" + "u8jzPde0IgxLd6GncfBAepfJ"
     found = Engine(RULES).find(f'headers = {{"Authorization": "Bearer {key}"}}', "app.py")
     assert [c.rule.id for c in found] == ["stripe.secret-key"]
+
+
+def test_inline_allow_is_looked_for_near_the_match_on_a_minified_line() -> None:
+    from scanner.chunk import Chunk
+    from scanner.config import Config
+    from scanner.pipeline import Scanner
+
+    key = "sk_live_" + "u8jzPde0IgxLd6GncfBAepfJ"
+    scanner = Scanner(engine=Engine(RULES), config=Config(), keep_suppressed=True)
+    filler = "var a=1;" * 1000
+    near = scanner.scan(Chunk(text=f'{filler}var k="{key}";/* keysweep:allow */{filler}', path="app.min.js"))
+    far = scanner.scan(Chunk(text=f'{filler}var k="{key}";{filler}/* keysweep:allow */', path="app.min.js"))
+    assert [f.suppressed for f in near] == ["inline 'keysweep:allow' comment"]
+    assert [f.suppressed for f in far] == [None]
