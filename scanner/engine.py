@@ -83,6 +83,7 @@ REACH_BEFORE = 512
 REACH_AFTER = 1536
 WHOLE_TEXT_SHARE = 0.5  # windows covering more than this: scan the whole text instead
 WINDOW_GAP = 256  # windows closer than this are searched as one
+MULTILINE_REACH = 20_000  # multi-line rules: the longest match a rule allows (a 16 KB key block) and more
 JOINER = "\n"
 
 
@@ -99,38 +100,49 @@ class KeywordWindows:
             # A few characters change length when lowered; offsets would drift, so fall back.
             self.lowered = lowered if len(lowered) == len(text) else None
         self._by_keyword: dict[str, list[tuple[int, int]]] = {}
-        self._by_keywords: dict[tuple[str, ...], list[tuple[int, int]] | None] = {}
+        self._by_keywords: dict[tuple[tuple[str, ...], bool], list[tuple[int, int]] | None] = {}
 
     def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
         """The rule's matches in its windows, each with the shift that maps it onto the chunk."""
         text = self.text
         usable = self.known is not None or self.lowered is not None
-        spans = self._rule_spans(rule) if usable and not rule.spans_lines else None
+        spans = self._rule_spans(rule, wide=rule.spans_lines) if usable else None
         if spans is None:
             return ((m, 0) for m in rule.regex.finditer(text))
-        if "(?<=" in rule.pattern:
+        if rule.spans_lines or "(?<=" in rule.pattern:
             # A look-behind may reach before its window (constructor arguments over several lines):
             # search the chunk itself between the window's bounds, so it sees what it would see.
             return ((m, 0) for a, b in spans for m in rule.regex.finditer(text, a, b))
         return FocusedText(text, spans).matches(rule)
 
-    def _rule_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
-        """None when the windows would cover most of the chunk anyway. Rules often share keywords."""
-        if rule.keywords not in self._by_keywords:
-            # Close windows become one: fewer regex calls for a few more bytes between them.
-            spans = merge((span for keyword in rule.keywords for span in self._spans(keyword)), WINDOW_GAP)
+    def _rule_spans(self, rule: Rule, *, wide: bool) -> list[tuple[int, int]] | None:
+        """None when the windows would cover most of the chunk anyway. Rules often share keywords.
+
+        `wide`: for rules whose matches span lines (key blocks, key id and secret pairs), a
+        fixed reach either side of each hit that holds the longest match they allow."""
+        cache_key = (rule.keywords, wide)
+        if cache_key not in self._by_keywords:
+            if wide:
+                spans = merge(
+                    (max(0, hit - MULTILINE_REACH), min(len(self.text), hit + MULTILINE_REACH))
+                    for keyword in rule.keywords for hit in self._hits(keyword)
+                )
+            else:
+                # Close windows become one: fewer regex calls for a few more bytes between them.
+                spans = merge((span for keyword in rule.keywords for span in self._spans(keyword)), WINDOW_GAP)
             covered = sum(b - a for a, b in spans) > WHOLE_TEXT_SHARE * len(self.text)
-            self._by_keywords[rule.keywords] = None if covered else spans
-        return self._by_keywords[rule.keywords]
+            self._by_keywords[cache_key] = None if covered else spans
+        return self._by_keywords[cache_key]
+
+    def _hits(self, keyword: str) -> Iterable[int]:
+        if self.known is not None:
+            return (end - len(keyword) for end in self.known.get(keyword, ()))
+        assert self.lowered is not None
+        return keyword_hits(self.lowered, keyword)
 
     def _spans(self, keyword: str) -> list[tuple[int, int]]:
         if keyword not in self._by_keyword:
-            if self.known is not None:
-                hits = (end - len(keyword) for end in self.known.get(keyword, ()))
-            else:
-                assert self.lowered is not None
-                hits = keyword_hits(self.lowered, keyword)
-            self._by_keyword[keyword] = merge(hit_windows(self.text, hits, len(keyword)))
+            self._by_keyword[keyword] = merge(hit_windows(self.text, self._hits(keyword), len(keyword)))
         return self._by_keyword[keyword]
 
 

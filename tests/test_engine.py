@@ -99,3 +99,19 @@ def test_inline_allow_is_looked_for_near_the_match_on_a_minified_line() -> None:
     far = scanner.scan(Chunk(text=f'{filler}var k="{key}";{filler}/* keysweep:allow */', path="app.min.js"))
     assert [f.suppressed for f in near] == ["inline 'keysweep:allow' comment"]
     assert [f.suppressed for f in far] == [None]
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.spans_lines], ids=lambda r: r.id)
+def test_multiline_rules_in_wide_windows_find_what_a_whole_text_pass_finds(rule, monkeypatch) -> None:
+    """Each multi-line example deep inside a large chunk, so it gets wide windows, not the whole text."""
+    filler = "\n".join(FILLER * 2000)
+    engine = Engine(RULES)
+    for example in rule.examples:
+        text = f"{filler}\n{example.text}\n{filler}"
+        windows = engine_module.KeywordWindows(text)
+        assert windows._rule_spans(rule, wide=True) is not None  # really windowed
+        windowed = spans(engine.find(text, example.path))
+        monkeypatch.setattr(engine_module, "WINDOWED_MIN_CHARS", 10**12)
+        whole = spans(engine.find(text, example.path))
+        monkeypatch.undo()
+        assert windowed == whole and rule.id in [s[0] for s in whole]
