@@ -121,6 +121,8 @@ class KeywordWindows:
         `wide`: for rules whose matches span lines (key blocks, key id and secret pairs), a
         fixed reach either side of each hit that holds the longest match they allow."""
         cache_key = (rule.keywords, wide)
+        if wide and len(self.text) <= 2 * MULTILINE_REACH:
+            return None  # one wide window would hold it all
         if cache_key not in self._by_keywords:
             if wide:
                 spans = merge(
