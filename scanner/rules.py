@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import regex
+from regex import Pattern  # the name `regex` is shadowed by Rule.regex inside the class
 
 from scanner.errors import RuleError
 from scanner.verify.spec import check_verify
@@ -79,15 +80,15 @@ class Rule:
         return any("\n" in m.group(0) for e in self.examples for m in self.regex.finditer(e.text))
 
     @functools.cached_property
-    def regex(self) -> regex.Pattern[str]:
+    def regex(self) -> Pattern[str]:
         return regex.compile(self.pattern)
 
     @functools.cached_property
-    def path_regex(self) -> regex.Pattern[str] | None:
+    def path_regex(self) -> Pattern[str] | None:
         return regex.compile(self.path) if self.path else None
 
     @functools.cached_property
-    def allow_regexes(self) -> tuple[regex.Pattern[str], ...]:
+    def allow_regexes(self) -> tuple[Pattern[str], ...]:
         return tuple(regex.compile(r) for r in self.allow.regexes)
 
     def applies_to(self, path: str) -> bool:
