@@ -1,0 +1,16 @@
+"""The package stays type-clean (STYLE.md habit 7): mypy over scanner/ as part of the suite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_mypy_finds_no_errors() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "scanner", "--ignore-missing-imports", "--cache-dir", "/tmp/keysweep-mypy-cache"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
