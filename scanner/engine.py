@@ -81,7 +81,7 @@ WINDOWED_MIN_CHARS = 4096  # below this one pass over the whole text is cheaper 
 # values, and values are at most ~1 KB (longer, multi-line material gets whole chunks).
 REACH_BEFORE = 512
 REACH_AFTER = 1536
-WHOLE_TEXT_SHARE = 0.5  # windows covering more than this: scan the whole text instead
+WHOLE_TEXT_SHARE = 0.9  # windows covering more than this: scan the whole text instead (same cost per byte)
 WINDOW_GAP = 256  # windows closer than this are searched as one
 MULTILINE_REACH = 20_000  # multi-line rules: the longest match a rule allows (a 16 KB key block) and more
 JOINER = "\n"
