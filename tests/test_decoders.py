@@ -126,3 +126,13 @@ def test_basic_payload_search_on_lowered_text_finds_what_the_case_blind_pattern_
         expected = [(m.start(1), m.end(1), m.group(1)) for m in BASIC.finditer(sample)]
         assert [(p.start, p.end, p.encoded) for p in find_payloads(sample)] == expected
         assert len(expected) == 4
+
+
+@pytest.mark.parametrize("marker", ["Basic ", "BASIC ", "data:text/plain;base64,", "kind: Secret"])
+def test_payload_markers_are_seen_in_large_and_small_text(marker: str) -> None:
+    from scanner.sources.decoders import NATIVE_MARKER_MIN_CHARS, has_payloads
+
+    filler = "log line without anything of note\n" * (NATIVE_MARKER_MIN_CHARS // 20)
+    assert not has_payloads(filler) and not has_payloads("short")
+    assert has_payloads(filler + marker + "x") and has_payloads(marker + filler)
+    assert has_payloads(marker)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from scanner.chunk import Chunk
@@ -44,7 +45,37 @@ class Payload:
 
 
 def has_payloads(text: str) -> bool:
-    return any(marker in text for marker in PAYLOAD_MARKERS)  # cheap test before any regex runs
+    """The cheap test before any regex runs: one native pass for all markers on large text (four
+    `in` scans cost ~3 ms per MB of log), plain `in` on small text or without Hyperscan."""
+    if len(text) < NATIVE_MARKER_MIN_CHARS or (matcher := _marker_matcher()) is None:
+        return any(marker in text for marker in PAYLOAD_MARKERS)
+    return matcher(text.encode("utf-8", "surrogatepass"))
+
+
+NATIVE_MARKER_MIN_CHARS = 64 * 1024
+
+
+@functools.cache
+def _marker_matcher() -> Callable[[bytes], bool] | None:
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=[re.escape(m).encode() for m in PAYLOAD_MARKERS], ids=list(range(len(PAYLOAD_MARKERS))),
+               elements=len(PAYLOAD_MARKERS), flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(PAYLOAD_MARKERS))
+
+    def stop(kid: int, start: int, end: int, flags: int, context: object) -> bool:
+        return True  # the first marker settles it: halt the scan
+
+    def found(data: bytes) -> bool:
+        try:
+            db.scan(data, match_event_handler=stop)
+        except hyperscan.ScanTerminated:
+            return True
+        return False
+
+    return found
 
 
 def with_decoded(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
