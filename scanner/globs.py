@@ -33,8 +33,13 @@ def glob_regex(glob: str) -> regex.Pattern[str]:
     return regex.compile(f"{prefix}{''.join(out)}(?:/.*)?")
 
 
-def matches_any(path: str, globs: tuple[str, ...] | list[str]) -> bool:
-    path = path.replace("\\", "/")
+def without_dot_slash(path: str) -> str:
+    """`./src/a.py` and `src/a.py` name the same file: the shorter is shown and matched."""
     while path.startswith("./"):
         path = path[2:]
+    return path
+
+
+def matches_any(path: str, globs: tuple[str, ...] | list[str]) -> bool:
+    path = without_dot_slash(path.replace("\\", "/"))
     return any(glob_regex(g).fullmatch(path) for g in globs)

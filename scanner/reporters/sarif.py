@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from scanner import __version__
+from scanner.globs import without_dot_slash
 from scanner.output import public_dict
 from scanner.report import Report
 from scanner.rules import Rule
@@ -87,7 +88,5 @@ def result(row: dict[str, Any], rule_index: int) -> dict[str, Any]:
 
 
 def artifact_uri(path: str) -> str:
-    path = path.replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
+    path = without_dot_slash(path.replace("\\", "/"))
     return quote(path, safe="/:@!$&'()*+,;=-._~")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from scanner.chunk import Chunk
 from scanner.config import Config
 from scanner.errors import UsageError
-from scanner.globs import matches_any
+from scanner.globs import matches_any, without_dot_slash
 from scanner.report import ScanStats
 from scanner.sources.dispatch import Blob, kind_by_content, kind_by_name, special_chunks, whole_text_chunks
 
@@ -55,7 +55,7 @@ def walk(roots: list[str], *, config: Config, stats: ScanStats) -> Iterator[File
             stats.warnings.append(f"{root}: cannot read: {exc.strerror}")
             continue
         if not stat.S_ISDIR(mode):
-            yield FileEntry(root, display_path(root))
+            yield FileEntry(root, without_dot_slash(root))
             continue
         for directory, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(e, stats)):
             dirnames[:] = sorted(
@@ -67,7 +67,7 @@ def walk(roots: list[str], *, config: Config, stats: ScanStats) -> Iterator[File
                 if os.path.islink(path):
                     stats.skipped["symlink"] += 1
                 elif not _excluded(path, config, skip_globs, stats):
-                    yield FileEntry(path, display_path(path))
+                    yield FileEntry(path, without_dot_slash(path))
 
 
 def _excluded(path: str, config: Config, globs: tuple[str, ...], stats: ScanStats) -> bool:
@@ -80,12 +80,6 @@ def _excluded(path: str, config: Config, globs: tuple[str, ...], stats: ScanStat
 def _walk_error(error: OSError, stats: ScanStats) -> None:
     stats.skipped["unreadable"] += 1
     stats.warnings.append(f"{error.filename}: cannot read directory: {error.strerror}")
-
-
-def display_path(path: str) -> str:
-    while path.startswith("./"):
-        path = path[2:]
-    return path
 
 
 def read_text(entry: FileEntry, *, config: Config, stats: ScanStats) -> str | None:
