@@ -43,9 +43,6 @@ class Engine:
             self._prefilter = make_prefilter(self.keywords, native=self.native)
         return self._prefilter
 
-    def candidate_rules(self, text: str) -> list[Rule]:
-        return self.rules_for(self.prefilter.hits(text))
-
     def rules_for(self, keyword_ids: Iterable[int]) -> list[Rule]:
         positions = {p for kid in keyword_ids for p in self._rules_by_keyword[kid]}
         return [self.rules[p] for p in sorted(positions)]
