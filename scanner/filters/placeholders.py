@@ -281,17 +281,17 @@ PLAIN_CHECKS: tuple[Callable[[str], str | None], ...] = (
 PLACEHOLDER_CHECKS: tuple[Callable[[str], str | None], ...] = (*PLAIN_CHECKS, is_encoded_placeholder)
 
 
-def _plain_reason(secret: str) -> str | None:
-    for check in PLAIN_CHECKS:
+def _first_reason(checks: tuple[Callable[[str], str | None], ...], secret: str) -> str | None:
+    for check in checks:
         reason = check(secret)
         if reason:
             return reason
     return None
+
+
+def _plain_reason(secret: str) -> str | None:
+    return _first_reason(PLAIN_CHECKS, secret)
 
 
 def placeholder_reason(secret: str) -> str | None:
-    for check in PLACEHOLDER_CHECKS:
-        reason = check(secret)
-        if reason:
-            return reason
-    return None
+    return _first_reason(PLACEHOLDER_CHECKS, secret)
