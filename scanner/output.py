@@ -57,6 +57,8 @@ def public_dict(finding: Finding, *, redact_secrets: bool, all_secrets: frozense
     if finding.suppressed is not None:
         record["suppressed"] = finding.suppressed
     for key, value in finding.extra.items():
+        if redact_secrets and isinstance(value, str):  # a commit message or log line may quote the key
+            value = mask_others(value, all_secrets | {finding.secret})
         record.setdefault(key, value)
     return record
 

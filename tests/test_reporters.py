@@ -118,3 +118,15 @@ def test_text_names_who_introduced_a_history_finding() -> None:
     assert ("  introduced by Ada <ada@example.test> on 2026-01-02: add client; no longer in HEAD (still in history);"
             " 325 days old, overdue for rotation; 2 locations") in text
     assert "@ cccccccccccc" in text
+
+
+@pytest.mark.parametrize("fmt", sorted(REPORTERS))
+def test_a_commit_message_quoting_the_key_is_redacted(fmt: str) -> None:
+    report = demo_report()
+    finding = report.findings[0]
+    extra = {"author": "Ada", "email": "a@example.test", "date": "2026-01-02T00:00:00+00:00",
+             "message": f"add client with {finding.secret}", "in_head": True}
+    history = Report(findings=[finding.replace(source="git", commit="c" * 40, extra=extra)],
+                     suppressed=[], stats=report.stats, rules=report.rules)
+    assert finding.secret not in render(history, fmt, redact=True)
+    assert finding.secret in render(history, "json", redact=False)
