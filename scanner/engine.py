@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import regex
 
+from scanner.candidates import CandidateFinder, TooManyCandidates, make_candidate_finder
 from scanner.entropy import shannon_entropy
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, make_prefilter
 from scanner.rules import Rule
@@ -36,6 +37,8 @@ class Engine:
             for keyword in rule.keywords:
                 self._rules_by_keyword[index[keyword]].append(position)
         self._prefilter: PythonPrefilter | HyperscanPrefilter | None = None
+        self._candidates: CandidateFinder | None = None
+        self._candidates_tried = False
 
     @property
     def prefilter(self) -> PythonPrefilter | HyperscanPrefilter:
@@ -43,12 +46,56 @@ class Engine:
             self._prefilter = make_prefilter(self.keywords, native=self.native)
         return self._prefilter
 
-    def rules_for(self, keyword_ids: Iterable[int]) -> list[Rule]:
-        positions = {p for kid in keyword_ids for p in self._rules_by_keyword[kid]}
-        return [self.rules[p] for p in sorted(positions)]
+    @property
+    def candidates(self) -> CandidateFinder | None:
+        if not self._candidates_tried:
+            self._candidates = make_candidate_finder(self.rules, native=self.native)
+            self._candidates_tried = True
+        return self._candidates
+
+    def prepare(self) -> None:
+        """Build (or load) the native databases once, before worker processes fork."""
+        if self.candidates is None or len(self.candidates.covered) < len(self.rules):
+            self.prefilter
+
+    def rules_for(self, keyword_ids: Iterable[int]) -> list[int]:
+        return sorted({p for kid in keyword_ids for p in self._rules_by_keyword[kid]})
 
     def find(self, text: str, path: str, *, keep_rejected: bool = False) -> list[Candidate]:
         """All accepted candidates in text (and rejected ones too when asked), overlaps resolved."""
+        found: list[Candidate] = []
+        ends = self._candidate_ends(text)
+        if ends is None:
+            self._find_by_keywords(text, path, found, keep_rejected)
+        else:
+            self._find_at_candidates(text, path, ends, found, keep_rejected)
+            if self.candidates and len(self.candidates.covered) < len(self.rules):
+                self._find_by_keywords(text, path, found, keep_rejected, skip=self.candidates.covered)
+        return resolve_overlaps(found)
+
+    def _candidate_ends(self, text: str) -> dict[int, list[int]] | None:
+        """Each covered rule's possible match ends, or None where keyword windows must do: text
+        that is not ASCII (the forms read classes as ASCII), or dense with candidate shapes."""
+        finder = self.candidates
+        if finder is None or not text.isascii():
+            return None
+        try:
+            return finder.ends(text.encode("ascii"), limit=CANDIDATE_LIMIT + len(text) // 64)
+        except TooManyCandidates:
+            return None
+
+    def _find_at_candidates(
+        self, text: str, path: str, ends: dict[int, list[int]], found: list[Candidate], keep_rejected: bool
+    ) -> None:
+        rules = [self.rules[i] for i in sorted(ends) if self.rules[i].applies_to(path)]
+        windows = CandidateWindows(text, ends, self.rules) if len(text) >= WINDOWED_MIN_CHARS else None
+        for rule in rules:
+            matches = windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text))
+            self._confirm(rule, matches, found, keep_rejected)
+
+    def _find_by_keywords(
+        self, text: str, path: str, found: list[Candidate], keep_rejected: bool, skip: frozenset[int] = frozenset()
+    ) -> None:
         windows = None
         if len(text) >= WINDOWED_MIN_CHARS:
             positions = self.prefilter.positions(text)
@@ -58,21 +105,28 @@ class Engine:
             windows = KeywordWindows(text, known)
         else:
             present = self.prefilter.hits(text)
-        rules = [rule for rule in self.rules_for(present) if rule.applies_to(path)]
-        if not rules:
-            return []
-        found: list[Candidate] = []
-        for rule in rules:
-            for match, shift in windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text)):
-                candidate = _candidate(rule, match, keep_rejected, shift)
-                if candidate is not None:
-                    found.append(candidate)
-        return resolve_overlaps(found)
+        for position in self.rules_for(present):
+            rule = self.rules[position]
+            if position in skip or not rule.applies_to(path):
+                continue
+            matches = windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text))
+            self._confirm(rule, matches, found, keep_rejected)
+
+    @staticmethod
+    def _confirm(
+        rule: Rule, matches: Iterable[tuple[regex.Match[str], int]], found: list[Candidate], keep_rejected: bool
+    ) -> None:
+        for match, shift in matches:
+            candidate = _candidate(rule, match, keep_rejected, shift)
+            if candidate is not None:
+                found.append(candidate)
 
 
-# Windowed confirmation: in a large chunk, a rule runs only on the lines around its keyword hits
-# (one line either side; wider reach for multi-line rules) instead of over every byte: generic
-# rules would otherwise scan every file that mentions "key" or "token" somewhere, in full.
+# Windowed confirmation: in a large chunk, a rule runs only on the lines around the places it
+# could match (one line either side; wider reach for multi-line rules) instead of over every
+# byte. Those places are the ends of its Hyperscan form's matches (candidates.py) where that is
+# available, else its keyword hits: generic rules would otherwise scan in full every file that
+# mentions "key" or "token" somewhere.
 WINDOWED_MIN_CHARS = 4096  # below this one pass over the whole text is cheaper (measured: 38 -> 63 MB/s from 16 KB)
 # How far a window reaches along one very long (minified) line: names sit just before their
 # values, and values are at most ~1 KB (multi-line rules reach MULTILINE_REACH instead).
@@ -82,28 +136,20 @@ WHOLE_TEXT_SHARE = 0.9  # windows covering more than this: scan the whole text i
 WINDOW_GAP = 256  # windows closer than this are searched as one
 MULTILINE_REACH = 20_000  # multi-line rules: the longest match a rule allows (a 16 KB key block) and more
 JOINER = "\n"
+CANDIDATE_LIMIT = 4096  # more candidate ends than this (plus one per 64 characters): keyword windows instead
 
 
-class KeywordWindows:
-    """Per chunk: the windows around each keyword's hits, found once and shared by the rules."""
+class Windows:
+    """Per chunk: each rule's windows, and its matches in them."""
 
-    def __init__(self, text: str, known: dict[str, list[int]] | None = None) -> None:
-        """`known`: each keyword's end offsets, when the prefilter found them already."""
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.known = known
-        self.lowered: str | None = None
-        if known is None:
-            lowered = text.lower()
-            # A few characters change length when lowered; offsets would drift, so fall back.
-            self.lowered = lowered if len(lowered) == len(text) else None
-        self._by_keyword: dict[str, list[tuple[int, int]]] = {}
-        self._by_keywords: dict[tuple[tuple[str, ...], bool], list[tuple[int, int]] | None] = {}
+        self._cached: dict[object, list[tuple[int, int]] | None] = {}
 
     def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
         """The rule's matches in its windows, each with the shift that maps it onto the chunk."""
         text = self.text
-        usable = self.known is not None or self.lowered is not None
-        spans = self._rule_spans(rule, wide=rule.spans_lines) if usable else None
+        spans = self.rule_spans(rule)
         if spans is None:
             return ((m, 0) for m in rule.regex.finditer(text))
         if rule.spans_lines or "(?<=" in rule.pattern:
@@ -112,26 +158,84 @@ class KeywordWindows:
             return ((m, 0) for a, b in spans for m in rule.regex.finditer(text, a, b))
         return FocusedText(text, spans).matches(rule)
 
-    def _rule_spans(self, rule: Rule, *, wide: bool) -> list[tuple[int, int]] | None:
-        """None when the windows would cover most of the chunk anyway. Rules often share keywords.
-
-        `wide`: for rules whose matches span lines (key blocks, key id and secret pairs), a
-        fixed reach either side of each hit that holds the longest match they allow."""
-        cache_key = (rule.keywords, wide)
+    def rule_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        """None when the windows would cover most of the chunk anyway."""
+        wide = rule.spans_lines
         if wide and len(self.text) <= 2 * MULTILINE_REACH:
             return None  # one wide window would hold it all
-        if cache_key not in self._by_keywords:
-            if wide:
-                spans = merge(
-                    (max(0, hit - MULTILINE_REACH), min(len(self.text), hit + MULTILINE_REACH))
-                    for keyword in rule.keywords for hit in self._hits(keyword)
-                )
-            else:
-                # Close windows become one: fewer regex calls for a few more bytes between them.
-                spans = merge((span for keyword in rule.keywords for span in self._spans(keyword)), WINDOW_GAP)
-            covered = sum(b - a for a, b in spans) > WHOLE_TEXT_SHARE * len(self.text)
-            self._by_keywords[cache_key] = None if covered else spans
-        return self._by_keywords[cache_key]
+        cache_key = self.cache_key(rule)
+        if cache_key not in self._cached:
+            spans = self.wide_spans(rule) if wide else self.line_spans(rule)
+            covered = spans is None or sum(b - a for a, b in spans) > WHOLE_TEXT_SHARE * len(self.text)
+            self._cached[cache_key] = None if covered else spans
+        return self._cached[cache_key]
+
+    def wide_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        """For rules whose matches span lines (key blocks, key id and secret pairs): a fixed
+        reach either side of each place that holds the longest match they allow."""
+        size = len(self.text)
+        return merge((max(0, p - MULTILINE_REACH), min(size, p + MULTILINE_REACH)) for p in self.places(rule))
+
+    def cache_key(self, rule: Rule) -> object:
+        raise NotImplementedError
+
+    def line_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        raise NotImplementedError
+
+    def places(self, rule: Rule) -> Iterable[int]:
+        raise NotImplementedError
+
+
+class CandidateWindows(Windows):
+    """Windows around the ends of each rule's possible matches (its Hyperscan form's matches)."""
+
+    def __init__(self, text: str, ends: dict[int, list[int]], rules: list[Rule]) -> None:
+        super().__init__(text)
+        self._ends = {id(rules[i]): found for i, found in ends.items()}
+
+    def cache_key(self, rule: Rule) -> object:
+        return id(rule)
+
+    def places(self, rule: Rule) -> Iterable[int]:
+        return self._ends.get(id(rule), ())
+
+    def line_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        # A match ends at its place, so the window reaches back as far as a keyword window
+        # reaches either side; close windows become one (fewer regex calls, a few more bytes).
+        reach = REACH_BEFORE + REACH_AFTER
+        ends = (end - 1 for end in self.places(rule))
+        return merge(hit_windows(self.text, ends, 1, before=reach, after=REACH_BEFORE), WINDOW_GAP)
+
+
+class KeywordWindows(Windows):
+    """Windows around each keyword's hits, found once and shared by the rules."""
+
+    def __init__(self, text: str, known: dict[str, list[int]] | None = None) -> None:
+        """`known`: each keyword's end offsets, when the prefilter found them already."""
+        super().__init__(text)
+        self.known = known
+        self.lowered: str | None = None
+        if known is None:
+            lowered = text.lower()
+            # A few characters change length when lowered; offsets would drift, so fall back.
+            self.lowered = lowered if len(lowered) == len(text) else None
+        self._by_keyword: dict[str, list[tuple[int, int]]] = {}
+
+    def cache_key(self, rule: Rule) -> object:
+        return rule.keywords  # rules often share keywords
+
+    def places(self, rule: Rule) -> Iterable[int]:
+        return (hit for keyword in rule.keywords for hit in self._hits(keyword))
+
+    def line_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        if self.known is None and self.lowered is None:
+            return None
+        return merge((span for keyword in rule.keywords for span in self._keyword_spans(keyword)), WINDOW_GAP)
+
+    def wide_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
+        if self.known is None and self.lowered is None:
+            return None
+        return super().wide_spans(rule)
 
     def _hits(self, keyword: str) -> Iterable[int]:
         if self.known is not None:
@@ -139,7 +243,7 @@ class KeywordWindows:
         assert self.lowered is not None
         return keyword_hits(self.lowered, keyword)
 
-    def _spans(self, keyword: str) -> list[tuple[int, int]]:
+    def _keyword_spans(self, keyword: str) -> list[tuple[int, int]]:
         if keyword not in self._by_keyword:
             self._by_keyword[keyword] = merge(hit_windows(self.text, self._hits(keyword), len(keyword)))
         return self._by_keyword[keyword]
@@ -177,20 +281,24 @@ def keyword_hits(lowered: str, keyword: str) -> Iterator[int]:
         position = lowered.find(keyword, position + 1)
 
 
-def hit_windows(text: str, hits: Iterable[int], length: int) -> Iterator[tuple[int, int]]:
+def hit_windows(
+    text: str, hits: Iterable[int], length: int, *, before: int = REACH_BEFORE, after: int = REACH_AFTER
+) -> Iterator[tuple[int, int]]:
     """Line windows around hits (in order); hits on lines a window already holds add nothing."""
     resume = -1
     for position in hits:
         if position < resume:
             continue
-        start, end = line_window(text, position, position + length)
+        start, end = line_window(text, position, position + length, before=before, after=after)
         yield start, end
         resume = text.rfind("\n", position, end) + 1 if end > position else position + 1
 
 
-def line_window(text: str, start: int, end: int) -> tuple[int, int]:
+def line_window(
+    text: str, start: int, end: int, *, before: int = REACH_BEFORE, after: int = REACH_AFTER
+) -> tuple[int, int]:
     """From the start of the line before `start` to the end of the line after `end`, within reach."""
-    low, high = max(0, start - REACH_BEFORE), min(len(text), end + REACH_AFTER)
+    low, high = max(0, start - before), min(len(text), end + after)
     newline = text.rfind("\n", low, start)
     if newline >= 0:
         newline = text.rfind("\n", low, newline)

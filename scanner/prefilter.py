@@ -70,7 +70,7 @@ class HyperscanPrefilter:
             elements=len(keywords),
             flags=[flags] * len(keywords),
         )
-        _write_cache(cached, hs.dumpb(db))
+        write_cache(cached, hs.dumpb(db))
         return db
 
     def hits(self, text: str) -> set[int]:
@@ -97,7 +97,7 @@ class HyperscanPrefilter:
         return found
 
 
-def _write_cache(path: Path, data: bytes) -> None:
+def write_cache(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

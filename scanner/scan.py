@@ -94,7 +94,7 @@ def _batches(entries: list[FileEntry]) -> Iterator[list[FileEntry]]:
 def _scan_parallel(scanner: Scanner, entries: list[FileEntry], jobs: int, stats: ScanStats) -> list[Finding]:
     global _WORKER_SCANNER
     _WORKER_SCANNER = scanner
-    scanner.engine.prefilter  # build (or load) the prefilter once, before forking
+    scanner.engine.prepare()
     findings: list[Finding] = []
     context = multiprocessing.get_context("fork")
     with context.Pool(processes=jobs) as pool:

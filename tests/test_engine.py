@@ -8,7 +8,7 @@ import random
 import pytest
 
 import scanner.engine as engine_module
-from scanner.engine import Engine, line_window, merge
+from scanner.engine import Candidate, Engine, _candidate, line_window, merge, resolve_overlaps
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter
 from scanner.rules import load_rules
 
@@ -38,19 +38,42 @@ def spans(candidates) -> list[tuple[str, int, int]]:
     return [(c.rule.id, c.start, c.end) for c in candidates]
 
 
+def every_rule_over_the_whole_text(text: str, path: str) -> list[Candidate]:
+    """The reference: every rule's regex over every byte, no prefilter, no windows."""
+    rules = [rule for rule in RULES if rule.applies_to(path)]
+    found = [c for rule in rules for m in rule.regex.finditer(text) if (c := _candidate(rule, m, False))]
+    return resolve_overlaps(found)
+
+
 @pytest.mark.parametrize(("seed", "accent"), [(1, ""), (2, ""), (3, "# café, naïve, Ünïcode\n")])
-def test_windowed_confirmation_equals_a_whole_text_pass(
-    seed: int, accent: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """ASCII text takes keyword offsets from the native prefilter; other text finds them itself."""
+@pytest.mark.parametrize("native", [True, False])
+def test_windowed_confirmation_equals_a_whole_text_pass(seed: int, accent: str, native: bool) -> None:
+    """ASCII text is confirmed around the ends of the rules' Hyperscan forms; other text (and
+    every text without Hyperscan) around keyword hits."""
     text = accent + haystack(seed)
     assert len(text) > engine_module.WINDOWED_MIN_CHARS
-    engine = Engine(RULES)
-    windowed = engine.find(text, "example.txt")
-    monkeypatch.setattr(engine_module, "WINDOWED_MIN_CHARS", 10**12)
-    whole = engine.find(text, "example.txt")
+    windowed = Engine(RULES, native=native).find(text, "example.txt")
+    whole = every_rule_over_the_whole_text(text, "example.txt")
     assert len(whole) > 200
     assert spans(windowed) == spans(whole)
+
+
+def test_a_chunk_dense_with_candidates_falls_back_to_keyword_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = haystack(4)
+    engine = Engine(RULES)
+    assert engine._candidate_ends(text) is not None
+    monkeypatch.setattr(engine_module, "CANDIDATE_LIMIT", -len(text))  # every chunk is too dense now
+    assert engine._candidate_ends(text) is None
+    assert spans(engine.find(text, "example.txt")) == spans(every_rule_over_the_whole_text(text, "example.txt"))
+
+
+def test_small_chunks_run_only_the_rules_with_candidates() -> None:
+    engine = Engine(RULES)
+    ends = engine._candidate_ends('if token is None or not api_key: raise MissingSecret(password_hint)')
+    assert ends == {}
+    key = "sk_live_" + "u8jzPde0IgxLd6GncfBAepfJ"
+    ends = engine._candidate_ends(f'STRIPE_KEY = "{key}"')
+    assert ends is not None and "stripe.secret-key" in {RULES[i].id for i in ends}
 
 
 def test_hyperscan_and_python_prefilters_agree() -> None:
@@ -108,8 +131,10 @@ def test_multiline_rules_in_wide_windows_find_what_a_whole_text_pass_finds(rule,
     engine = Engine(RULES)
     for example in rule.examples:
         text = f"{filler}\n{example.text}\n{filler}"
-        windows = engine_module.KeywordWindows(text)
-        assert windows._rule_spans(rule, wide=True) is not None  # really windowed
+        assert engine_module.KeywordWindows(text).rule_spans(rule) is not None  # really windowed
+        ends = engine._candidate_ends(text)
+        assert ends is not None
+        assert engine_module.CandidateWindows(text, ends, RULES).rule_spans(rule) is not None
         windowed = spans(engine.find(text, example.path))
         monkeypatch.setattr(engine_module, "WINDOWED_MIN_CHARS", 10**12)
         whole = spans(engine.find(text, example.path))

@@ -190,7 +190,7 @@ class BlobScanner:
 
         global _WORKER_SCANNER, _WORKER_REPO
         _WORKER_SCANNER, _WORKER_REPO = self.scanner, self.reader.repo
-        self.scanner.engine.prefilter  # build (or load) the prefilter once, before forking
+        self.scanner.engine.prepare()
         with multiprocessing.get_context("fork").Pool(processes=self.jobs) as pool:
             for batch in pool.imap(_scan_batch, _batches(wanted)):
                 yield from batch

@@ -1,0 +1,110 @@
+"""Where each rule could match: one Hyperscan pass over every rule's loosened form (hsform.py).
+
+The keyword prefilter says a rule *might* apply because "key" occurs somewhere in a file; this
+says where a `name = "value"` shape the rule accepts actually ends. The engine then confirms
+with the rule's own regex on the lines around those ends only. The compiled database is cached
+on disk keyed by the rules' patterns, so start-up neither re-derives the forms nor recompiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from scanner import hsform
+from scanner.hsform import Unsupported, hyperscan_form
+from scanner.prefilter import cache_dir, write_cache
+from scanner.rules import Rule
+
+
+class TooManyCandidates(Exception):
+    """The chunk is dense with candidate shapes: windows would not save anything."""
+
+
+class CandidateFinder:
+    def __init__(self, rules: list[Rule]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        # Keyed by the patterns, by how forms are made (hsform's own source) and by the build.
+        key = hashlib.sha256("\0".join(r.pattern for r in rules).encode())
+        key.update(Path(hsform.__file__).read_bytes() + getattr(hyperscan, "__version__", "").encode())
+        digest = key.hexdigest()[:24]
+        self.db, self.covered = self._load(digest) or self._compile(rules, digest)
+        self.scratch = hyperscan.Scratch(self.db) if self.db is not None else None
+
+    def ends(self, data: bytes, limit: int) -> dict[int, list[int]]:
+        """Rule index -> end offsets of its possible matches, in order; covered rules only."""
+        found: dict[int, list[int]] = {}
+        if self.db is None:
+            return found
+        count = 0
+
+        def on_match(rule: int, start: int, end: int, flags: int, context: object) -> bool:
+            nonlocal count
+            found.setdefault(rule, []).append(end)
+            count += 1
+            return count > limit  # True stops the scan
+
+        try:
+            self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+        except self._hs.ScanTerminated as stopped:
+            raise TooManyCandidates from stopped
+        return found
+
+    def _load(self, digest: str) -> tuple[Any, frozenset[int]] | None:
+        hs = self._hs
+        try:
+            covered = json.loads((cache_dir() / f"candidates-{digest}.json").read_text())
+            data = (cache_dir() / f"candidates-{digest}.hsdb").read_bytes()
+            return hs.loadb(data, hs.HS_MODE_BLOCK), frozenset(covered)
+        except Exception:  # missing, or from another hyperscan build: recompile
+            return None
+
+    def _compile(self, rules: list[Rule], digest: str) -> tuple[Any, frozenset[int]]:
+        forms = {}
+        for index, rule in enumerate(rules):
+            try:
+                forms[index] = hyperscan_form(rule.pattern).encode("ascii")
+            except (Unsupported, UnicodeEncodeError):
+                continue  # the rule keeps keyword windows
+        try:
+            db = self._database(forms)
+        except self._hs.error:  # one form too large or refused: find it, leave it to keyword windows
+            forms = {index: form for index, form in forms.items() if self._compiles(index, form)}
+            db = self._database(forms)
+        if db is not None:
+            write_cache(cache_dir() / f"candidates-{digest}.hsdb", self._hs.dumpb(db))
+            write_cache(cache_dir() / f"candidates-{digest}.json", json.dumps(sorted(forms)).encode())
+        return db, frozenset(forms)
+
+    def _database(self, forms: dict[int, bytes]) -> Any:
+        hs = self._hs
+        if not forms:
+            return None
+        # Multi-line and dot-all: looser than any scoped m/s flag in a rule. Forms that can
+        # match empty are refused (they would report every offset): those rules keep keywords.
+        flags = hs.HS_FLAG_MULTILINE | hs.HS_FLAG_DOTALL
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        db.compile(expressions=list(forms.values()), ids=list(forms), elements=len(forms), flags=[flags] * len(forms))
+        return db
+
+    def _compiles(self, index: int, form: bytes) -> bool:
+        try:
+            self._database({index: form})
+            return True
+        except self._hs.error:
+            return False
+
+
+def make_candidate_finder(rules: list[Rule], *, native: bool = True) -> CandidateFinder | None:
+    """None where Hyperscan is missing or turned off: the engine uses keyword windows alone."""
+    if not native or os.environ.get("KEYSWEEP_NO_HYPERSCAN") == "1":
+        return None
+    try:
+        return CandidateFinder(rules)
+    except ImportError:
+        return None

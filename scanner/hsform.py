@@ -1,0 +1,224 @@
+"""Hyperscan forms of rule patterns: looser patterns that find every place a rule could match.
+
+Hyperscan has no look-behind, but most generic rules are written look-behind first (anchored
+on the quote before a value, the name before it checked behind). The form built here keeps
+their meaning as a filter: `P(?<=Y)S` becomes `YS` (what the look-behind saw, then the rest),
+other look-arounds and anchors that cannot be kept are dropped, and scoped flags turn into
+Hyperscan's own, and a trailing run is cut to its shortest (one report per match, not one per
+character). Each step only loosens the pattern or drops its tail, so wherever the rule's regex
+matches, the form matches too and ends inside that match: the engine confirms with the real
+regex on the lines around those ends and skips the rest of the chunk.
+
+The form is exact for ASCII text only (character classes are expanded the way Python reads
+them for ASCII characters); the engine uses keyword windows for other text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+try:  # Python's own regex parser: the rules' syntax, once branch resets are plain groups
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+    from re._constants import MAXREPEAT  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python < 3.11 is not supported anyway
+    sre_parse = None
+    MAXREPEAT = None
+
+IGNORECASE = 2  # re.IGNORECASE
+SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "  # what Python's \s matches among ASCII characters
+CATEGORIES = {
+    "CATEGORY_DIGIT": ("0-9", False),
+    "CATEGORY_WORD": ("A-Za-z0-9_", False),
+    "CATEGORY_SPACE": (SPACE, False),
+    "CATEGORY_NOT_DIGIT": ("0-9", True),
+    "CATEGORY_NOT_WORD": ("A-Za-z0-9_", True),
+    "CATEGORY_NOT_SPACE": (SPACE, True),
+}
+LOOSE_BOUND = 64  # repeats bounded above this become open: the same filter, a smaller database
+REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+@dataclass(frozen=True)
+class Form:
+    """A part's Hyperscan form; `behind`: it starts with a look-behind's text, so what came
+    before it in enclosing sequences must be dropped; `weight`: how selective it is (literals)."""
+
+    text: str
+    behind: bool = False
+    weight: float = 0.0
+
+
+class Unsupported(Exception):
+    """The pattern uses something with no loosened Hyperscan form (a back-reference)."""
+
+
+def hyperscan_form(pattern: str) -> str:
+    """A Hyperscan pattern matching wherever `pattern` matches in ASCII text, ending where it ends.
+
+    Compile it with HS_FLAG_MULTILINE and HS_FLAG_DOTALL (looser than any scoped m/s flag)."""
+    if sre_parse is None:
+        raise Unsupported("no regex parser")
+    try:
+        parsed = sre_parse.parse(pattern.replace("(?|", "(?:"))
+    except Exception as error:  # the `regex` module accepts a few things `re` does not
+        raise Unsupported(str(error)) from error
+    global_case = bool(parsed.state.flags & IGNORECASE)
+    text = _sequence(_cut_tail(list(parsed)), rewrite=True).text
+    return f"(?i:{text})" if global_case else text
+
+
+def _cut_tail(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """The pattern up to its last required step, with a trailing run cut to its minimum length.
+
+    An open-ended run at the end (`[^\\s"]{8,}`) would report every offset along it; cut short,
+    it reports one place inside each match, which is all the windows need."""
+    items = list(items)
+    while items:
+        op, av = str(items[-1][0]), items[-1][1]
+        if op in ("AT", "ASSERT", "ASSERT_NOT") or (op in REPEATS and av[0] == 0):
+            items.pop()  # zero-width or optional: the match goes on past what is kept
+            continue
+        if op in REPEATS:
+            low, _high, inner = av
+            # Fewer rounds than the rule needs still match a prefix of every match.
+            items[-1] = (items[-1][0], (min(low, LOOSE_BOUND), min(low, LOOSE_BOUND), _cut_tail(list(inner))))
+        elif op == "SUBPATTERN":
+            group, add_flags, del_flags, inner = av
+            inner = _cut_tail(list(inner))
+            if not inner:
+                items.pop()
+                continue
+            items[-1] = (items[-1][0], (group, add_flags, del_flags, inner))
+        elif op == "BRANCH":
+            branches = [_cut_tail(list(branch)) for branch in av[1]]
+            if not all(branches):
+                items.pop()  # one alternative is now empty: the whole group may be
+                continue
+            items[-1] = (items[-1][0], (av[0], branches))
+        break
+    return items
+
+
+def _sequence(items: list[tuple[Any, Any]], *, rewrite: bool) -> Form:
+    parts: list[Form] = []
+    behind = False
+    for op, av in items:
+        form = _item(str(op), av, rewrite=rewrite)
+        if form.behind:
+            if sum(part.weight for part in parts) > form.weight:
+                # What comes before says more than what the look-behind checks: keep it, drop the look-behind.
+                form = _item(str(op), av, rewrite=False)
+            else:
+                parts, behind = [], True
+        parts.append(form)
+    return Form("".join(p.text for p in parts), behind, sum(p.weight for p in parts))
+
+
+def _item(op: str, av: Any, *, rewrite: bool) -> Form:
+    if op == "LITERAL":
+        return Form(_literal(av), False, 1.0 if chr(av).isalnum() else 0.5)
+    if op == "NOT_LITERAL":
+        return Form(f"[^{_class_char(av)}]")
+    if op == "ANY":
+        return Form(".")
+    if op == "IN":
+        return Form(_class(av), False, 0.5 if len(av) <= 4 and str(av[0][0]) == "LITERAL" else 0.0)
+    if op == "CATEGORY":
+        chars, negated = CATEGORIES[str(av)]
+        return Form(f"[{'^' if negated else ''}{chars}]")
+    if op == "BRANCH":
+        return _branch([list(branch) for branch in av[1]], rewrite=rewrite)
+    if op == "SUBPATTERN":
+        _group, add_flags, del_flags, inner = av
+        form = _sequence(list(inner), rewrite=rewrite)
+        return Form(f"({_scoped_flags(add_flags, del_flags)}{form.text})", form.behind, form.weight)
+    if op == "ATOMIC_GROUP":
+        form = _sequence(list(av), rewrite=rewrite)
+        return Form(f"(?:{form.text})", form.behind, form.weight)
+    if op in REPEATS:
+        return _repeat(av, rewrite=rewrite)
+    if op == "AT":
+        return Form(_anchor(str(av)))
+    if op == "ASSERT":
+        direction, inner = av
+        if direction < 0 and rewrite:  # P(?<=Y)S -> YS
+            form = _sequence(list(inner), rewrite=True)
+            return Form(f"(?:{form.text})", True, form.weight)
+        return Form("")  # a look-ahead, or a look-behind we cannot place: dropped (looser)
+    if op == "ASSERT_NOT":
+        return Form("")
+    raise Unsupported(op)
+
+
+def _branch(branches: list[list[tuple[Any, Any]]], *, rewrite: bool) -> Form:
+    forms = [_sequence(branch, rewrite=rewrite) for branch in branches]
+    if any(f.behind for f in forms) and not all(f.behind for f in forms):
+        # Some alternatives would drop what precedes the group and others need it: keep it.
+        forms = [_sequence(branch, rewrite=False) for branch in branches]
+    behind = any(f.behind for f in forms)
+    return Form("(?:" + "|".join(f.text for f in forms) + ")", behind, min(f.weight for f in forms))
+
+
+def _repeat(av: Any, *, rewrite: bool) -> Form:
+    low, high, inner = av
+    # A look-behind repeated more than once cannot stand in for what precedes each round.
+    form = _sequence(list(inner), rewrite=rewrite and high <= 1)
+    if not form.text:
+        return Form("")
+    bound = f"{{{low},}}" if high is MAXREPEAT or high > LOOSE_BOUND else f"{{{low},{high}}}"
+    return Form(f"(?:{form.text}){bound}", form.behind, form.weight * min(low, 8))
+
+
+def _anchor(kind: str) -> str:
+    if kind in ("AT_BEGINNING", "AT_BEGINNING_LINE"):
+        return "^"  # compiled multi-line: looser than the rule's `^`
+    if kind in ("AT_END", "AT_END_LINE"):
+        return "$"
+    if kind == "AT_BOUNDARY":
+        return r"\b"
+    if kind == "AT_NON_BOUNDARY":
+        return r"\B"
+    return ""  # \A, \Z: dropped (looser)
+
+
+def _scoped_flags(add_flags: int, del_flags: int) -> str:
+    if add_flags & IGNORECASE:
+        return "?i:"
+    if del_flags & IGNORECASE:
+        return "?-i:"
+    return "?:"
+
+
+def _class(items: list[tuple[Any, Any]]) -> str:
+    negated = bool(items) and str(items[0][0]) == "NEGATE"
+    pieces: list[str] = []
+    for op, av in items[1:] if negated else items:
+        op = str(op)
+        if op == "LITERAL":
+            pieces.append(_class_char(av))
+        elif op == "RANGE":
+            pieces.append(f"{_class_char(av[0])}-{_class_char(av[1])}")
+        elif op == "CATEGORY":
+            chars, category_negated = CATEGORIES[str(av)]
+            if category_negated:
+                if negated or len(items) > 1:
+                    raise Unsupported("negated category inside a class")
+                return f"[^{chars}]"
+            pieces.append(chars)
+        else:
+            raise Unsupported(op)
+    return f"[{'^' if negated else ''}{''.join(pieces)}]"
+
+
+def _literal(code: int) -> str:
+    if code > 127:
+        raise Unsupported("non-ASCII literal")
+    char = chr(code)
+    return char if char.isalnum() or char == "_" else f"\\x{code:02x}"
+
+
+def _class_char(code: int) -> str:
+    if code > 127:
+        raise Unsupported("non-ASCII literal")
+    return chr(code) if chr(code).isalnum() else f"\\x{code:02x}"

@@ -1,0 +1,68 @@
+"""Hyperscan forms of the rules: wherever a rule's regex matches, its form reports a place inside
+that match (or the rule is left to keyword windows)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.candidates import CandidateFinder
+from scanner.engine import Engine
+from scanner.hsform import Unsupported, hyperscan_form
+from scanner.rules import Rule, load_rules, parse_rule
+
+RULES = load_rules()
+
+
+@pytest.fixture(scope="module")
+def finder() -> CandidateFinder:
+    return CandidateFinder(RULES)
+
+
+def test_every_builtin_rule_has_a_form(finder: CandidateFinder) -> None:
+    assert finder.covered == frozenset(range(len(RULES)))
+
+
+@pytest.mark.parametrize("index", range(len(RULES)), ids=[r.id for r in RULES])
+def test_each_example_match_holds_a_reported_place(finder: CandidateFinder, index: int) -> None:
+    rule = RULES[index]
+    for example in rule.examples:
+        text = example.text
+        if not text.isascii():
+            continue
+        ends = finder.ends(text.encode("ascii"), limit=10**6).get(index, [])
+        for match in rule.regex.finditer(text):
+            assert any(match.start() <= end <= match.end() for end in ends), (rule.id, text)
+
+
+def test_look_behind_first_patterns_keep_the_name_they_look_behind_for() -> None:
+    form = hyperscan_form(r"""["'](?<=(?i:api_key)\s{0,3}=\s{0,3}["'])([A-Za-z0-9]{16,64})["']""")
+    assert form.startswith("(?:(?i:api_key)")
+    assert "{16,16}" not in form and form.endswith("[\\x22\\x27]")
+
+
+def test_an_open_run_at_the_end_is_cut_to_its_minimum() -> None:
+    assert hyperscan_form(r"tok_[a-z]{8,}(?![a-z])") == "tok_(?:[a-z]){8,8}"
+    assert hyperscan_form(r"tok_(?:[a-z]{8,}|[0-9]{20,40})$") == "tok_(?:(?:[a-z]){8,8}|(?:[0-9]){20,20})"
+
+
+def test_a_rule_with_a_back_reference_keeps_keyword_windows() -> None:
+    pattern = r"(kst_[a-z0-9]{8})/\1"  # the same token twice, as in a "from/to" rotation log
+    with pytest.raises(Unsupported):
+        hyperscan_form(pattern)
+    rule = custom_rule(pattern)
+    engine = Engine([*RULES, rule])
+    assert engine.candidates is not None and len(RULES) not in engine.candidates.covered
+    filler = "x = compute(1)\n" * 400  # a large chunk, so windows are used
+    found = engine.find(f"{filler}rotated kst_ab12cd34/kst_ab12cd34\n{filler}", "app.log")
+    assert [c.secret for c in found if c.rule is rule] == ["kst_ab12cd34"]
+
+
+def custom_rule(pattern: str) -> Rule:
+    return parse_rule(
+        {
+            "id": "custom.quoted", "name": "Quoted kst token", "description": "A demo token in quotes.",
+            "pattern": pattern, "keywords": ["kst_"], "severity": "high", "confidence": "high",
+            "examples": ["kst_ab12cd34/kst_ab12cd34"], "negative_examples": ["kst_ab12cd34/kst_zz12cd34"],
+        },
+        origin="test", default_provider="custom",
+    )
