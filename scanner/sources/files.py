@@ -149,9 +149,9 @@ def file_chunks(entry: FileEntry, *, config: Config, stats: ScanStats) -> Iterat
             return
     chunk = Chunk(text=text, path=entry.display, source="file", fs_path=entry.fs_path)
     yield chunk
-    if any(marker in text for marker in PAYLOAD_MARKERS):
-        from scanner.sources.decoders import decoded_chunks
+    from scanner.sources.decoders import decoded_chunks, has_payloads
 
+    if has_payloads(text):
         yield from decoded_chunks(chunk)
 
 
