@@ -8,6 +8,7 @@ on disk keyed by the rules' patterns, so start-up neither re-derives the forms n
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -18,6 +19,19 @@ from scanner import hsform
 from scanner.hsform import Unsupported, hyperscan_form
 from scanner.prefilter import cache_dir, write_cache
 from scanner.rules import Rule
+
+
+def _other(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    return hsform.OTHER * (error.end - error.start), error.end
+
+
+codecs.register_error("keysweep-other", _other)
+
+
+def as_form_bytes(text: str) -> bytes:
+    """The text as the forms read it: one byte per character, OTHER for each non-ASCII one."""
+    return text.encode("ascii", "keysweep-other")
 
 
 class TooManyCandidates(Exception):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import regex
 
-from scanner.candidates import CandidateFinder, TooManyCandidates, make_candidate_finder
+from scanner.candidates import CandidateFinder, TooManyCandidates, as_form_bytes, make_candidate_finder
 from scanner.entropy import shannon_entropy
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, make_prefilter
 from scanner.rules import Rule
@@ -74,13 +74,13 @@ class Engine:
         return resolve_overlaps(found)
 
     def _candidate_ends(self, text: str) -> dict[int, list[int]] | None:
-        """Each covered rule's possible match ends, or None where keyword windows must do: text
-        that is not ASCII (the forms read classes as ASCII), or dense with candidate shapes."""
+        """Each covered rule's possible match places, or None where keyword windows must do:
+        without Hyperscan, or in a chunk dense with candidate shapes."""
         finder = self.candidates
-        if finder is None or not text.isascii():
+        if finder is None:
             return None
         try:
-            return finder.ends(text.encode("ascii"), limit=CANDIDATE_LIMIT + len(text) // 64)
+            return finder.ends(as_form_bytes(text), limit=CANDIDATE_LIMIT + len(text) // 64)
         except TooManyCandidates:
             return None
 
@@ -200,11 +200,11 @@ class CandidateWindows(Windows):
         return self._ends.get(id(rule), ())
 
     def line_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
-        # A match ends at its place, so the window reaches back as far as a keyword window
-        # reaches either side; close windows become one (fewer regex calls, a few more bytes).
-        reach = REACH_BEFORE + REACH_AFTER
+        # A place lies inside its match (the form's tail may be cut short): the window reaches
+        # back as far as a keyword window reaches either side, and forward as far as a value
+        # may go on. Close windows become one (fewer regex calls, a few more bytes).
         ends = (end - 1 for end in self.places(rule))
-        return merge(hit_windows(self.text, ends, 1, before=reach, after=REACH_BEFORE), WINDOW_GAP)
+        return merge(hit_windows(self.text, ends, 1, before=REACH_BEFORE + REACH_AFTER), WINDOW_GAP)
 
 
 class KeywordWindows(Windows):

@@ -9,8 +9,12 @@ character). Each step only loosens the pattern or drops its tail, so wherever th
 matches, the form matches too and ends inside that match: the engine confirms with the real
 regex on the lines around those ends and skips the rest of the chunk.
 
-The form is exact for ASCII text only (character classes are expanded the way Python reads
-them for ASCII characters); the engine uses keyword windows for other text.
+Forms read bytes, the rules read characters: the engine hands Hyperscan the text with every
+non-ASCII character replaced by one OTHER byte (DEL), so offsets stay character offsets, and the
+forms let OTHER stand for any character a class could hold: it is a word character, a digit and
+a space to `\\w`, `\\d` and `\\s`, and not one to their negations. Word boundaries, which would
+need to know which, are dropped. (Case-insensitive ASCII letters that fold to non-ASCII ones, the
+Kelvin sign for `k`, are not looked for.)
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ except ImportError:  # pragma: no cover - Python < 3.11 is not supported anyway
     MAXREPEAT = None
 
 IGNORECASE = 2  # re.IGNORECASE
+OTHER = "\x7f"  # stands for any non-ASCII character in the bytes Hyperscan reads
 SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f "  # what Python's \s matches among ASCII characters
-CATEGORIES = {
+CATEGORIES = {  # the ASCII members of each class, and whether the class is negated
     "CATEGORY_DIGIT": ("0-9", False),
     "CATEGORY_WORD": ("A-Za-z0-9_", False),
     "CATEGORY_SPACE": (SPACE, False),
@@ -126,7 +131,7 @@ def _item(op: str, av: Any, *, rewrite: bool) -> Form:
         return Form(_class(av), False, 0.5 if len(av) <= 4 and str(av[0][0]) == "LITERAL" else 0.0)
     if op == "CATEGORY":
         chars, negated = CATEGORIES[str(av)]
-        return Form(f"[{'^' if negated else ''}{chars}]")
+        return Form(f"[^{chars}]" if negated else f"[{chars}\\x7f]")
     if op == "BRANCH":
         return _branch([list(branch) for branch in av[1]], rewrite=rewrite)
     if op == "SUBPATTERN":
@@ -175,11 +180,7 @@ def _anchor(kind: str) -> str:
         return "^"  # compiled multi-line: looser than the rule's `^`
     if kind in ("AT_END", "AT_END_LINE"):
         return "$"
-    if kind == "AT_BOUNDARY":
-        return r"\b"
-    if kind == "AT_NON_BOUNDARY":
-        return r"\B"
-    return ""  # \A, \Z: dropped (looser)
+    return ""  # \b, \B (OTHER may or may not be a word character), \A, \Z: dropped (looser)
 
 
 def _scoped_flags(add_flags: int, del_flags: int) -> str:
@@ -205,7 +206,9 @@ def _class(items: list[tuple[Any, Any]]) -> str:
                 if negated or len(items) > 1:
                     raise Unsupported("negated category inside a class")
                 return f"[^{chars}]"
-            pieces.append(chars)
+            # OTHER may be in the category: a class holding it matches OTHER, one excluding it
+            # must not exclude OTHER (it may stand for a character outside the category).
+            pieces.append(chars if negated else chars + "\\x7f")
         else:
             raise Unsupported(op)
     return f"[{'^' if negated else ''}{''.join(pieces)}]"

@@ -58,6 +58,29 @@ def test_windowed_confirmation_equals_a_whole_text_pass(seed: int, accent: str, 
     assert spans(windowed) == spans(whole)
 
 
+def test_non_ascii_text_and_values_are_confirmed_like_ascii() -> None:
+    """Non-ASCII characters reach Hyperscan as one stand-in byte: values made of them, names
+    next to them and CJK lines around them must be found as a whole-text pass finds them."""
+    rng = random.Random(5)
+    lines = [
+        'password = "Zäöü8kqP3mX-vé"',
+        "DB_PASSWORD='pässwörd-Zx81kqRt'",
+        "api_key: 鍵Zx81kqRt9sPq2Lm",
+        'client = Client(api_key="ключ-Zx81kqRt9sPq2Lmn")',
+        "postgres://admin:Zx81kq·Rt9s@db.internal:5432/app",
+        'Authorization: Bearer Zx81kqRt9sPq2LmnÅ',
+        "コメント: 設定ファイル token=Zx81kqRt9sPq2Lmn7Bv",
+    ]
+    filler = ["# 日本語のコメント、ここには鍵はない", "x = 'naïve café' if ok else None", ""]
+    text = "\n".join(rng.choice(filler) if i % 3 else rng.choice(lines) for i in range(900)) + "\n" + haystack(6)
+    assert not text.isascii() and len(text) > engine_module.WINDOWED_MIN_CHARS
+    whole = every_rule_over_the_whole_text(text, "settings.py")
+    assert len(whole) > 200
+    assert spans(Engine(RULES).find(text, "settings.py")) == spans(whole)
+    for line in lines:  # small chunks take the candidate path too
+        assert spans(Engine(RULES).find(line, "settings.py")) == spans(every_rule_over_the_whole_text(line, "settings.py"))
+
+
 def test_a_chunk_dense_with_candidates_falls_back_to_keyword_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     text = haystack(4)
     engine = Engine(RULES)
@@ -65,6 +88,18 @@ def test_a_chunk_dense_with_candidates_falls_back_to_keyword_windows(monkeypatch
     monkeypatch.setattr(engine_module, "CANDIDATE_LIMIT", -len(text))  # every chunk is too dense now
     assert engine._candidate_ends(text) is None
     assert spans(engine.find(text, "example.txt")) == spans(every_rule_over_the_whole_text(text, "example.txt"))
+
+
+def test_a_long_value_on_a_minified_line_is_found_whole() -> None:
+    """The form reports a place early in the value (its run is cut short); the window must still
+    reach the value's end along a line with no line breaks."""
+    rng = random.Random(7)
+    value = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(1000))
+    filler = "var a=1;" * 2000
+    text = f'{filler}fetch(u,{{headers:{{Authorization:"Bearer {value}"}}}});{filler}'
+    found = Engine(RULES).find(text, "app.min.js")
+    assert [c.secret for c in found] == [value]
+    assert spans(found) == spans(every_rule_over_the_whole_text(text, "app.min.js"))
 
 
 def test_small_chunks_run_only_the_rules_with_candidates() -> None:
