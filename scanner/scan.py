@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
@@ -62,14 +63,18 @@ def scan_paths(
     started = time.monotonic()
     stats = ScanStats()
     findings: list[Finding] = []
-    entries = list(walk([p for p in paths if p != "-"], config=scanner.config, stats=stats))
+    walk_stats = ScanStats()  # the walk goes on in the pool's feeder thread: merged at the end
+    entries = walk([p for p in paths if p != "-"], config=scanner.config, stats=walk_stats)
     if "-" in paths and read_stdin is not None:
         findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats, config=scanner.config)))
-    if jobs > 1 and len(entries) >= PARALLEL_MIN_FILES:
-        findings.extend(_scan_parallel(scanner, entries, jobs, stats))
+    first = list(itertools.islice(entries, PARALLEL_MIN_FILES))
+    if jobs > 1 and len(first) == PARALLEL_MIN_FILES:
+        # Workers start on the first batches while the rest of the tree is still being walked.
+        findings.extend(_scan_parallel(scanner, itertools.chain(first, entries), jobs, stats))
     else:
-        for entry in entries:
+        for entry in itertools.chain(first, entries):
             findings.extend(collect(scanner, file_chunks(entry, config=scanner.config, stats=stats)))
+    stats.merge(walk_stats)
     return make_report(scanner, findings, stats, started)
 
 
@@ -86,12 +91,13 @@ def _scan_batch(batch: list[FileEntry]) -> tuple[list[Finding], ScanStats]:
     return found, stats
 
 
-def _batches(entries: list[FileEntry]) -> Iterator[list[FileEntry]]:
-    for start in range(0, len(entries), BATCH_FILES):
-        yield entries[start : start + BATCH_FILES]
+def _batches(entries: Iterable[FileEntry]) -> Iterator[list[FileEntry]]:
+    iterator = iter(entries)
+    while batch := list(itertools.islice(iterator, BATCH_FILES)):
+        yield batch
 
 
-def _scan_parallel(scanner: Scanner, entries: list[FileEntry], jobs: int, stats: ScanStats) -> list[Finding]:
+def _scan_parallel(scanner: Scanner, entries: Iterable[FileEntry], jobs: int, stats: ScanStats) -> list[Finding]:
     global _WORKER_SCANNER
     _WORKER_SCANNER = scanner
     scanner.engine.prepare()
