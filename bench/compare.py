@@ -1,7 +1,7 @@
 """Side-by-side benchmark: keysweep against the peers installed on this machine.
 
     bench/setup_peers.sh            # once: installs gitleaks, Betterleaks, Kingfisher, detect-secrets
-    python bench/compare.py         # all scenarios; --scenarios tree,realcode,history,log,bundle,precommit
+    python bench/compare.py         # all scenarios; --scenarios tree,realcode,history,log,bundle,precommit,startup
 
 For each scenario it generates (and caches) a corpus under --work, runs every tool on the same input,
 alternating tools within each repetition, and prints median wall time, MB/s, peak RSS and the
@@ -133,7 +133,7 @@ def run_scenario(name: str, target: Path, size: int, commands: dict[str, list[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", default="tree,realcode,history,log,bundle,precommit")
+    parser.add_argument("--scenarios", default="tree,realcode,history,log,bundle,precommit,startup")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "keysweep-bench")
     parser.add_argument("--peer-venv", type=Path, default=HERE / ".work" / "peers")
@@ -184,6 +184,10 @@ def main() -> None:
                                  tree_commands(target, out, peers, git=False), args.reps)
         elif scenario == "precommit":
             rows += precommit(work, peers, max(args.reps, 10))
+        elif scenario == "startup":
+            # Each tool's fixed cost: a scan of a one-line file (subtract it for net throughput).
+            target = work / "warm-up.txt"
+            rows += run_scenario(scenario, target, 0, tree_commands(target, out, peers, git=False), max(args.reps, 10))
         print("\n".join(rows[-len(peers) - 1:]), flush=True)
     print("\n".join(rows))
 

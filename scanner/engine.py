@@ -1,4 +1,5 @@
-"""Prefilter → rule regex → secret group → length/entropy/validator checks → overlap resolution."""
+"""Candidate places (Hyperscan forms; keyword hits as fallback) → rule regex around them → secret
+group → length/entropy/validator checks → overlap resolution."""
 
 from __future__ import annotations
 

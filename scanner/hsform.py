@@ -2,12 +2,14 @@
 
 Hyperscan has no look-behind, but most generic rules are written look-behind first (anchored
 on the quote before a value, the name before it checked behind). The form built here keeps
-their meaning as a filter: `P(?<=Y)S` becomes `YS` (what the look-behind saw, then the rest),
-other look-arounds and anchors that cannot be kept are dropped, and scoped flags turn into
+their meaning as a filter: `P(?<=Y)S` becomes `YS` (what the look-behind saw, then the rest).
+Other look-arounds and the anchors Hyperscan cannot keep are dropped, scoped flags become
 Hyperscan's own, and a trailing run is cut to its shortest (one report per match, not one per
 character). Each step only loosens the pattern or drops its tail, so wherever the rule's regex
 matches, the form matches too and ends inside that match: the engine confirms with the real
-regex on the lines around those ends and skips the rest of the chunk.
+regex on the lines around those ends and skips the rest of the chunk. Anything else (back-
+references, non-ASCII literals, syntax only the `regex` module knows) has no form: such a rule
+keeps keyword windows.
 
 Forms read bytes, the rules read characters: the engine hands Hyperscan the text with every
 non-ASCII character replaced by one OTHER byte (DEL), so offsets stay character offsets, and the
@@ -19,6 +21,7 @@ Kelvin sign for `k`, are not looked for.)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,13 +62,16 @@ class Unsupported(Exception):
 
 
 def hyperscan_form(pattern: str) -> str:
-    """A Hyperscan pattern matching wherever `pattern` matches in ASCII text, ending where it ends.
+    """A Hyperscan pattern that matches wherever `pattern` matches, ending inside each match.
 
     Compile it with HS_FLAG_MULTILINE and HS_FLAG_DOTALL (looser than any scoped m/s flag)."""
     if sre_parse is None:
         raise Unsupported("no regex parser")
     try:
-        parsed = sre_parse.parse(pattern.replace("(?|", "(?:"))
+        with warnings.catch_warnings():
+            # `re` warns where the `regex` module reads differently ([[:alpha:]], nested sets).
+            warnings.simplefilter("error")
+            parsed = sre_parse.parse(pattern.replace("(?|", "(?:"))
     except Exception as error:  # the `regex` module accepts a few things `re` does not
         raise Unsupported(str(error)) from error
     global_case = bool(parsed.state.flags & IGNORECASE)
@@ -86,8 +92,11 @@ def _cut_tail(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
             continue
         if op in REPEATS:
             low, _high, inner = av
-            # Fewer rounds than the rule needs still match a prefix of every match.
-            items[-1] = (items[-1][0], (min(low, LOOSE_BOUND), min(low, LOOSE_BOUND), _cut_tail(list(inner))))
+            # Fewer rounds than the rule needs still match a prefix of every match; the last
+            # round's own tail may be cut only when it is the one round (ab)(ab) -> (a)(a) is not.
+            rounds = min(low, LOOSE_BOUND)
+            inner = _cut_tail(list(inner)) if rounds == 1 else list(inner)
+            items[-1] = (items[-1][0], (rounds, rounds, inner))
         elif op == "SUBPATTERN":
             group, add_flags, del_flags, inner = av
             inner = _cut_tail(list(inner))

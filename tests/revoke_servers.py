@@ -181,7 +181,9 @@ class ProviderServer(_Server):
             seen = self._record(request)
             time.sleep(self.hold)
             status, headers = self.answers.get(self.key_of(seen), (401, {}))
-            self.reply(request, status, {"object": "balance"} if status == 200 else {"error": status}, headers)
         finally:
+            # Before the reply: once the client has it, it may send the next request at once,
+            # and that one must not find this one still counted.
             with self.lock:
                 self.in_flight -= 1
+        self.reply(request, status, {"object": "balance"} if status == 200 else {"error": status}, headers)

@@ -45,6 +45,18 @@ def test_an_open_run_at_the_end_is_cut_to_its_minimum() -> None:
     assert hyperscan_form(r"tok_(?:[a-z]{8,}|[0-9]{20,40})$") == "tok_(?:(?:[a-z]){8,8}|(?:[0-9]){20,20})"
 
 
+def test_a_repeated_group_keeps_its_rounds_whole() -> None:
+    """(?:ab?c){2} cut to (?:a){2} would not match the start of "abcabc"."""
+    assert hyperscan_form(r"id_(?:ab?c){2,}") == "id_(?:a(?:b){0,1}c){2,2}"
+    assert hyperscan_form(r"id_(?:ab?)+") == "id_(?:a){1,1}"  # one round: its own tail goes too
+
+
+@pytest.mark.parametrize("pattern", [r"(kst_[a-z]{8})/\1", r"kst_[[:alnum:]]{8}", r"kst_\p{L}{8}", "kst_é[a-z]{8}"])
+def test_what_the_re_parser_reads_differently_has_no_form(pattern: str) -> None:
+    with pytest.raises(Unsupported):
+        hyperscan_form(pattern)
+
+
 def test_a_rule_with_a_back_reference_keeps_keyword_windows() -> None:
     pattern = r"(kst_[a-z0-9]{8})/\1"  # the same token twice, as in a "from/to" rotation log
     with pytest.raises(Unsupported):
