@@ -156,6 +156,7 @@ def main() -> None:
             "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for scenario in args.scenarios.split(","):
         print(f"== {scenario}", flush=True)
+        before = len(rows)
         if scenario == "tree":
             target = work / f"tree-{args.tree_mb}"
             if not target.exists():
@@ -188,7 +189,7 @@ def main() -> None:
             # Each tool's fixed cost: a scan of a one-line file (subtract it for net throughput).
             target = work / "warm-up.txt"
             rows += run_scenario(scenario, target, 0, tree_commands(target, out, peers, git=False), max(args.reps, 10))
-        print("\n".join(rows[-len(peers) - 1:]), flush=True)
+        print("\n".join(rows[before:]), flush=True)
     print("\n".join(rows))
 
 
