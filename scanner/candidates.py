@@ -43,8 +43,9 @@ class CandidateFinder:
         import hyperscan
 
         self._hs = hyperscan
-        # Keyed by the patterns, by how forms are made (hsform's own source) and by the build.
-        key = hashlib.sha256("\0".join(r.pattern for r in rules).encode())
+        # Keyed by the patterns and the examples that check their forms, by how forms are made
+        # (hsform's own source) and by the Hyperscan build.
+        key = hashlib.sha256("\0".join(r.pattern + "\1" + "\1".join(e.text for e in r.examples) for r in rules).encode())
         key.update(Path(hsform.__file__).read_bytes() + getattr(hyperscan, "__version__", "").encode())
         digest = key.hexdigest()[:24]
         self.db, self.covered = self._load(digest) or self._compile(rules, digest)
@@ -52,9 +53,12 @@ class CandidateFinder:
 
     def ends(self, data: bytes, limit: int) -> dict[int, list[int]]:
         """Rule index -> end offsets of its possible matches, in order; covered rules only."""
-        found: dict[int, list[int]] = {}
         if self.db is None:
-            return found
+            return {}
+        return self._scan(self.db, self.scratch, data, limit)
+
+    def _scan(self, db: Any, scratch: Any, data: bytes, limit: int) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
         count = 0
 
         def on_match(rule: int, start: int, end: int, flags: int, context: object) -> bool:
@@ -64,7 +68,7 @@ class CandidateFinder:
             return count > limit  # True stops the scan
 
         try:
-            self.db.scan(data, match_event_handler=on_match, scratch=self.scratch)
+            db.scan(data, match_event_handler=on_match, scratch=scratch)
         except self._hs.ScanTerminated as stopped:
             raise TooManyCandidates from stopped
         return found
@@ -90,10 +94,28 @@ class CandidateFinder:
         except self._hs.error:  # one form too large or refused: find it, leave it to keyword windows
             forms = {index: form for index, form in forms.items() if self._compiles(index, form)}
             db = self._database(forms)
+        missed = self._missing_examples(db, rules, frozenset(forms))
+        if missed:  # a form that misses its rule's own examples is wrong: that rule keeps keywords
+            forms = {index: form for index, form in forms.items() if index not in missed}
+            db = self._database(forms)
         if db is not None:
             write_cache(cache_dir() / f"candidates-{digest}.hsdb", self._hs.dumpb(db))
             write_cache(cache_dir() / f"candidates-{digest}.json", json.dumps(sorted(forms)).encode())
         return db, frozenset(forms)
+
+    def _missing_examples(self, db: Any, rules: list[Rule], covered: frozenset[int]) -> set[int]:
+        """Rules whose examples hold a match with no place of the rule's form inside it."""
+        if db is None:
+            return set()
+        scratch = self._hs.Scratch(db)
+        missed = set()
+        for index in covered:
+            rule = rules[index]
+            for example in rule.examples:
+                places = self._scan(db, scratch, as_form_bytes(example.text), 1 << 30).get(index, [])
+                if any(not any(m.start() <= p <= m.end() for p in places) for m in rule.regex.finditer(example.text)):
+                    missed.add(index)
+        return missed
 
     def _database(self, forms: dict[int, bytes]) -> Any:
         hs = self._hs

@@ -78,3 +78,33 @@ def custom_rule(pattern: str) -> Rule:
         },
         origin="test", default_provider="custom",
     )
+
+
+def test_a_form_that_misses_its_rules_examples_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples double as a check on the form: a wrong one leaves the rule to keyword windows."""
+    import scanner.candidates as candidates_module
+
+    rule = custom_rule(r"(kst_[a-z0-9]{8})/kst")
+    real_form = candidates_module.hyperscan_form
+    monkeypatch.setattr(candidates_module, "hyperscan_form", lambda p: "zzz_never" if p == rule.pattern else real_form(p))
+    finder = CandidateFinder([*RULES, rule])
+    assert len(RULES) not in finder.covered and len(finder.covered) == len(RULES)
+    filler = "x = compute(1)\n" * 400
+    engine = Engine([*RULES, rule])
+    found = engine.find(f"{filler}rotated kst_ab12cd34/kst\n{filler}", "app.log")
+    assert [c.secret for c in found if c.rule is rule] == ["kst_ab12cd34"]
+
+
+def test_a_corrupt_cached_database_is_rebuilt() -> None:
+    from scanner.prefilter import cache_dir
+
+    CandidateFinder(RULES)
+    cached_files = list(cache_dir().glob("candidates-*"))
+    assert len(cached_files) == 2  # the database and the list of rules it covers
+    for cached in cached_files:
+        cached.unlink()  # a link into the session's cache: replace it, never write through it
+        cached.write_bytes(b"\x00garbage")
+    finder = CandidateFinder(RULES)
+    assert finder.covered == frozenset(range(len(RULES)))
+    assert finder.ends(b'api_key = "Zx81kqRt9sPq2Lmn"', limit=100)
+    assert all(cached.read_bytes() != b"\x00garbage" for cached in cached_files)  # written afresh
