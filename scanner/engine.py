@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 import regex
 
-from scanner.candidates import CandidateFinder, TooManyCandidates, as_form_bytes, make_candidate_finder
+from scanner.candidates import (
+    COMPILE_AFTER_CHARS,
+    CandidateFinder,
+    NotCached,
+    TooManyCandidates,
+    as_form_bytes,
+    make_candidate_finder,
+)
 from scanner.entropy import shannon_entropy
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, make_prefilter
 from scanner.rules import Rule
@@ -39,7 +46,9 @@ class Engine:
                 self._rules_by_keyword[index[keyword]].append(position)
         self._prefilter: PythonPrefilter | HyperscanPrefilter | None = None
         self._candidates: CandidateFinder | None = None
-        self._candidates_tried = False
+        self._candidates_ready = False
+        self._deferred = False  # not cached and the cache is read-only: compile only for a big scan
+        self._scanned_chars = 0
 
     @property
     def prefilter(self) -> PythonPrefilter | HyperscanPrefilter:
@@ -49,9 +58,24 @@ class Engine:
 
     @property
     def candidates(self) -> CandidateFinder | None:
-        if not self._candidates_tried:
+        """The candidate finder, compiled now if it is not cached."""
+        if not self._candidates_ready:
             self._candidates = make_candidate_finder(self.rules, native=self.native)
-            self._candidates_tried = True
+            self._candidates_ready = True
+        return self._candidates
+
+    def _finder_for(self, text: str) -> CandidateFinder | None:
+        """The candidate finder, once it is cached or worth compiling for this scan."""
+        if not self._candidates_ready:
+            self._scanned_chars += len(text)
+            if self._deferred and self._scanned_chars < COMPILE_AFTER_CHARS:
+                return None
+            try:
+                self._candidates = make_candidate_finder(self.rules, native=self.native, scan_chars=self._scanned_chars)
+                self._candidates_ready = True
+            except NotCached:
+                self._deferred = True  # keyword windows until the scan has read enough to repay a compile
+                return None
         return self._candidates
 
     def prepare(self) -> None:
@@ -70,14 +94,15 @@ class Engine:
             self._find_by_keywords(text, path, found, keep_rejected)
         else:
             self._find_at_candidates(text, path, ends, found, keep_rejected)
-            if self.candidates and len(self.candidates.covered) < len(self.rules):
-                self._find_by_keywords(text, path, found, keep_rejected, skip=self.candidates.covered)
+            covered = self._candidates.covered if self._candidates else frozenset()
+            if len(covered) < len(self.rules):
+                self._find_by_keywords(text, path, found, keep_rejected, skip=covered)
         return resolve_overlaps(found)
 
     def _candidate_ends(self, text: str) -> dict[int, list[int]] | None:
         """Each covered rule's possible match places, or None where keyword windows must do:
         without Hyperscan, or in a chunk dense with candidate shapes."""
-        finder = self.candidates
+        finder = self._finder_for(text)
         if finder is None:
             return None
         try:

@@ -175,3 +175,23 @@ def test_multiline_rules_in_wide_windows_find_what_a_whole_text_pass_finds(rule,
         whole = spans(engine.find(text, example.path))
         monkeypatch.undo()
         assert windowed == whole and rule.id in [s[0] for s in whole]
+
+
+def test_without_a_writable_cache_only_a_big_scan_compiles(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only home must not cost every small scan (a pre-commit hook) a ~0.7 s compile."""
+    import scanner.candidates as candidates_module
+
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_dir))  # the cache cannot be created
+    monkeypatch.setattr(candidates_module, "COMPILE_AFTER_CHARS", 200_000)
+    monkeypatch.setattr(engine_module, "COMPILE_AFTER_CHARS", 200_000)
+    engine = Engine(RULES)
+    text = haystack(8)
+    assert 50_000 < len(text) < 200_000
+    whole = spans(every_rule_over_the_whole_text(text, "example.txt"))
+    assert spans(engine.find(text, "example.txt")) == whole
+    assert engine._candidates is None and engine._deferred  # keyword windows so far
+    assert spans(engine.find(text, "example.txt")) == whole
+    assert spans(engine.find(text, "example.txt")) == whole
+    assert engine._candidates is not None  # the scan grew past the threshold: compiled
