@@ -8,7 +8,9 @@ import random
 import pytest
 
 import scanner.engine as engine_module
-from scanner.engine import Candidate, Engine, _candidate, line_window, merge, resolve_overlaps
+import scanner.windows as windows_module
+from scanner.engine import Candidate, Engine, _candidate, resolve_overlaps
+from scanner.windows import CandidateWindows, KeywordWindows, line_window, merge
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter
 from scanner.rules import load_rules
 
@@ -132,7 +134,7 @@ def test_line_window_takes_one_line_either_side_within_reach() -> None:
     assert text[slice(*line_window(text, start, start + 3))] == "two\nthree key four\nfive"
     long_line = "x" * 10_000 + "key" + "y" * 10_000
     a, b = line_window(long_line, 10_000, 10_003)
-    assert (a, b) == (10_000 - engine_module.REACH_BEFORE, 10_003 + engine_module.REACH_AFTER)
+    assert (a, b) == (10_000 - windows_module.REACH_BEFORE, 10_003 + windows_module.REACH_AFTER)
 
 
 def test_merge_joins_overlapping_and_touching_spans() -> None:
@@ -166,10 +168,10 @@ def test_multiline_rules_in_wide_windows_find_what_a_whole_text_pass_finds(rule,
     engine = Engine(RULES)
     for example in rule.examples:
         text = f"{filler}\n{example.text}\n{filler}"
-        assert engine_module.KeywordWindows(text).rule_spans(rule) is not None  # really windowed
+        assert KeywordWindows(text).rule_spans(rule) is not None  # really windowed
         ends = engine._candidate_ends(text)
         assert ends is not None
-        assert engine_module.CandidateWindows(text, ends, RULES).rule_spans(rule) is not None
+        assert CandidateWindows(text, ends, RULES).rule_spans(rule) is not None
         windowed = spans(engine.find(text, example.path))
         monkeypatch.setattr(engine_module, "WINDOWED_MIN_CHARS", 10**12)
         whole = spans(engine.find(text, example.path))
