@@ -21,6 +21,7 @@ PLACEHOLDER_WORDS = (
     "fake", "redacted", "here", "todo", "fixme", "mock", "foobar", "lorem", "test123",
     "testkey", "testtoken", "testsecret", "notreal", "invalid", "enter", "demo",
 )
+ANY_PLACEHOLDER_WORD = regex.compile("|".join(regex.escape(word) for word in PLACEHOLDER_WORDS))
 KNOWN_FAKE_VALUES = {
     "password", "secret", "token", "apikey", "api_key", "api-key", "key", "null", "none", "nil",
     "undefined", "true", "false", "string", "value", "xxx", "abc123", "123456", "qwerty",
@@ -75,6 +76,20 @@ LETTER_LOG_ODDS = {
     chr(ord("a") + i): math.log2(26 * f / sum(ENGLISH_FREQUENCY)) for i, f in enumerate(ENGLISH_FREQUENCY)
 }
 CONSONANT_RUN = regex.compile(r"[bcdfghjklmnpqrstvwxz]{5}")
+# Compiled once: the `regex` module's own cache lookup costs ~20 µs a call, per finding.
+PATH_SEPARATOR = regex.compile(r"[/\\]")
+DRIVE_PREFIX = regex.compile(r"^[A-Za-z]:\\")
+DRIVE = regex.compile(r"[A-Za-z]:")
+DIGITS = regex.compile(r"\d+")
+EXTENSION = regex.compile(r"[A-Za-z0-9]{1,8}")
+NAME_SEPARATOR = regex.compile(r"\.|->|::")
+WEAK_SUFFIX = regex.compile(r"[\d!?.#*_-]+$")
+REPEATED_PATTERN = regex.compile(r"(.{2,8}?)\1{2,}.{0,8}")
+WORD_SEPARATOR = regex.compile(r"[_.\-/:=]+")
+LETTER = regex.compile(r"[A-Za-z]")
+DIGIT_INSIDE = regex.compile(r"\d(?![\dA-Z]|$)")
+DIGIT_NOT_LAST = regex.compile(r"\d(?!\d*$)")
+WORDS_AND_SPACES = regex.compile(r"[A-Za-z]+(?: [A-Za-z]+)+")
 
 
 def is_published_example(secret: str) -> str | None:
@@ -110,10 +125,10 @@ def is_file_path(secret: str) -> str | None:
     """
     if "://" in secret:
         return None
-    parts = regex.split(r"[/\\]", secret)
-    if len(parts) < 2 or (secret[0] not in "/.~\\" and not regex.match(r"^[A-Za-z]:\\", secret) and len(parts) < 3):
+    parts = PATH_SEPARATOR.split(secret)
+    if len(parts) < 2 or (secret[0] not in "/.~\\" and not DRIVE_PREFIX.match(secret) and len(parts) < 3):
         return None
-    names = [p for p in parts if p not in ("", ".", "..", "~") and not regex.fullmatch(r"[A-Za-z]:", p)]
+    names = [p for p in parts if p not in ("", ".", "..", "~") and not DRIVE.fullmatch(p)]
     if names and all(_is_file_name(p) for p in names):
         return "a file path, not a key"
     return None
@@ -121,8 +136,8 @@ def is_file_path(secret: str) -> str | None:
 
 def _is_file_name(part: str) -> bool:
     stem, _, extension = part.rpartition(".") if "." in part else (part, "", "")
-    name = regex.sub(r"\d+", "", stem or extension)  # id_ed25519, v2, 2024-01
-    if extension and not regex.fullmatch(r"[A-Za-z0-9]{1,8}", extension):
+    name = DIGITS.sub("", stem or extension)  # id_ed25519, v2, 2024-01
+    if extension and not EXTENSION.fullmatch(extension):
         return False
     return not name.strip("_-.") or _is_wordish(name)
 
@@ -130,7 +145,7 @@ def _is_file_name(part: str) -> bool:
 def is_code_reference(secret: str) -> str | None:
     """`settings.API_KEY`, `config.supabaseAnonKey`: a name in code that holds the value elsewhere."""
     if DOTTED_NAME.match(secret):
-        names = regex.split(r"\.|->|::", secret.removesuffix("()"))
+        names = NAME_SEPARATOR.split(secret.removesuffix("()"))
         if all(_is_wordish(name.strip("_$")) for name in names):
             return "a reference to a variable or setting, not a value"
     return None
@@ -142,6 +157,8 @@ def has_placeholder_word(secret: str) -> str | None:
         return f"placeholder value '{lowered}'"
     tokens = [t.lower() for t in WORD_TOKENS.findall(secret)]
     for token in tokens:
+        if not ANY_PLACEHOLDER_WORD.search(token):
+            continue  # most tokens of a real key: skip the word-by-word loop
         for word in PLACEHOLDER_WORDS:
             if token.startswith(word) or (len(token) > len(word) and token.endswith(word)):
                 return f"placeholder word '{word}'"
@@ -154,7 +171,7 @@ def has_placeholder_word(secret: str) -> str | None:
 
 def is_weak_default(secret: str) -> str | None:
     """`password123`, `P@ssw0rd!`, `admin`, `s3cr3t`: the stand-ins docs and default configs use."""
-    core = regex.sub(r"[\d!?.#*_-]+$", "", secret).lower().translate(LEET)
+    core = WEAK_SUFFIX.sub("", secret).lower().translate(LEET)
     if core in WEAK_DEFAULTS:
         return f"well-known default or stand-in value '{core}'"
     return None
@@ -168,7 +185,7 @@ def is_repeated_or_sequential(secret: str) -> str | None:
     lowered = body.lower()
     if len(body) >= 6 and len(set(lowered)) <= 3:
         return "repeated characters"
-    if len(body) >= 12 and regex.fullmatch(r"(.{2,8}?)\1{2,}.{0,8}", lowered):
+    if len(body) >= 12 and REPEATED_PATTERN.fullmatch(lowered):
         return "a repeated pattern"
     if len(body) >= 6 and _ascending_share(lowered) >= 0.8:
         return "sequential characters"
@@ -198,17 +215,17 @@ def _is_wordish(text: str) -> bool:
     average three or more letters, carry a vowel, and capitals run no longer than an acronym;
     long runs of one case must look like English (_reads_as_word).
     """
-    parts = [p for p in regex.split(r"[_.\-/:=]+", text) if p]
-    if not parts or not any(regex.search(r"[A-Za-z]", p) for p in parts):
+    parts = [p for p in WORD_SEPARATOR.split(text) if p]
+    if not parts or not any(LETTER.search(p) for p in parts):
         return False
     for part in parts:
         if part.isdigit():
             if len(part) > 8:
                 return False
             continue
-        if len(DIGIT_RUN.findall(part)) > 1 or regex.search(r"\d(?![\dA-Z]|$)", part):
+        if len(DIGIT_RUN.findall(part)) > 1 or DIGIT_INSIDE.search(part):
             return False
-        if regex.search(r"\d(?!\d*$)", part) and (part.isupper() or part.islower()):
+        if DIGIT_NOT_LAST.search(part) and (part.isupper() or part.islower()):
             return False
         letters = DIGIT_RUN.sub("", part)
         if not letters.isalpha() or not letters.isascii():
@@ -259,7 +276,7 @@ def is_encoded_placeholder(secret: str) -> str | None:
         return None
     if not decoded.isprintable():
         return None
-    if regex.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)+", decoded):
+    if WORDS_AND_SPACES.fullmatch(decoded):
         return "base64 of plain words"
     password = decoded.partition(":")[2] if ":" in decoded else decoded
     reason = _plain_reason(password) if password else "empty password"
