@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import hsform
-from scanner.hsform import Unsupported, hyperscan_form
+from scanner.hsform import Unsupported, hyperscan_form, match_reach
 from scanner.prefilter import cache_dir, write_cache
 from scanner.rules import Rule
 
@@ -32,6 +32,10 @@ codecs.register_error("keysweep-other", _other)
 def as_form_bytes(text: str) -> bytes:
     """The text as the forms read it: one byte per character, OTHER for each non-ASCII one."""
     return text.encode("ascii", "keysweep-other")
+
+
+# The compiled database, the rules it covers, and how far each one's matches reach from a place.
+Compiled = tuple[Any, frozenset[int], dict[int, tuple[int, int]]]
 
 
 class TooManyCandidates(Exception):
@@ -55,7 +59,7 @@ class CandidateFinder:
         loaded = self._load(digest)
         if loaded is None and not compile_missing:
             raise NotCached
-        self.db, self.covered = loaded or self._compile(rules, digest)
+        self.db, self.covered, self.reach = loaded or self._compile(rules, digest)
         self.scratch = hyperscan.Scratch(self.db) if self.db is not None else None
 
     def ends(self, data: bytes, limit: int) -> dict[int, list[int]]:
@@ -80,16 +84,17 @@ class CandidateFinder:
             raise TooManyCandidates from stopped
         return found
 
-    def _load(self, digest: str) -> tuple[Any, frozenset[int]] | None:
+    def _load(self, digest: str) -> Compiled | None:
         hs = self._hs
         try:
             covered = json.loads((cache_dir() / f"candidates-{digest}.json").read_text())
             data = (cache_dir() / f"candidates-{digest}.hsdb").read_bytes()
-            return hs.loadb(data, hs.HS_MODE_BLOCK), frozenset(covered)
-        except Exception:  # missing, or from another hyperscan build: recompile
+            reach = {int(index): (before, after) for index, (before, after) in covered.items() if before is not None}
+            return hs.loadb(data, hs.HS_MODE_BLOCK), frozenset(map(int, covered)), reach
+        except Exception:  # missing, malformed, or from another hyperscan build: recompile
             return None
 
-    def _compile(self, rules: list[Rule], digest: str) -> tuple[Any, frozenset[int]]:
+    def _compile(self, rules: list[Rule], digest: str) -> Compiled:
         forms = {}
         for index, rule in enumerate(rules):
             try:
@@ -105,10 +110,12 @@ class CandidateFinder:
         if missed:  # a form that misses its rule's own examples is wrong: that rule keeps keywords
             forms = {index: form for index, form in forms.items() if index not in missed}
             db = self._database(forms)
+        reach = {index: found for index in forms if (found := match_reach(rules[index].pattern)) is not None}
         if db is not None:
             write_cache(cache_dir() / f"candidates-{digest}.hsdb", self._hs.dumpb(db))
-            write_cache(cache_dir() / f"candidates-{digest}.json", json.dumps(sorted(forms)).encode())
-        return db, frozenset(forms)
+            listing = {index: reach.get(index, (None, None)) for index in sorted(forms)}
+            write_cache(cache_dir() / f"candidates-{digest}.json", json.dumps(listing).encode())
+        return db, frozenset(forms), reach
 
     def _missing_examples(self, db: Any, rules: list[Rule], covered: frozenset[int]) -> set[int]:
         """Rules whose examples hold a match with no place of the rule's form inside it."""

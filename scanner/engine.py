@@ -114,7 +114,8 @@ class Engine:
         self, text: str, path: str, ends: dict[int, list[int]], found: list[Candidate], keep_rejected: bool
     ) -> None:
         rules = [self.rules[i] for i in sorted(ends) if self.rules[i].applies_to(path)]
-        windows = CandidateWindows(text, ends, self.rules) if len(text) >= WINDOWED_MIN_CHARS else None
+        reach = self._candidates.reach if self._candidates else None
+        windows = CandidateWindows(text, ends, self.rules, reach) if len(text) >= WINDOWED_MIN_CHARS else None
         for rule in rules:
             matches = windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text))
             self._confirm(rule, matches, found, keep_rejected)

@@ -65,18 +65,34 @@ def hyperscan_form(pattern: str) -> str:
     """A Hyperscan pattern that matches wherever `pattern` matches, ending inside each match.
 
     Compile it with HS_FLAG_MULTILINE and HS_FLAG_DOTALL (looser than any scoped m/s flag)."""
+    parsed = _parse(pattern)
+    text = _sequence(_cut_tail(list(parsed)), rewrite=True).text
+    return f"(?i:{text})" if parsed.state.flags & IGNORECASE else text
+
+
+def match_reach(pattern: str) -> tuple[int, int] | None:
+    """How far a match of `pattern` can reach before and after a place its form reports: the
+    longest match before it, and after it too where the form's tail was cut (else the place is
+    the match's end). None when matches are unbounded."""
+    parsed = _parse(pattern)
+    width = parsed.getwidth()[1]
+    if width >= MAXREPEAT:
+        return None
+    items = list(parsed)
+    cut = _sequence(_cut_tail(items), rewrite=True).text != _sequence(items, rewrite=True).text
+    return width, width if cut else 0
+
+
+def _parse(pattern: str) -> Any:
     if sre_parse is None:
         raise Unsupported("no regex parser")
     try:
         with warnings.catch_warnings():
             # `re` warns where the `regex` module reads differently ([[:alpha:]], nested sets).
             warnings.simplefilter("error")
-            parsed = sre_parse.parse(pattern.replace("(?|", "(?:"))
+            return sre_parse.parse(pattern.replace("(?|", "(?:"))
     except Exception as error:  # the `regex` module accepts a few things `re` does not
         raise Unsupported(str(error)) from error
-    global_case = bool(parsed.state.flags & IGNORECASE)
-    text = _sequence(_cut_tail(list(parsed)), rewrite=True).text
-    return f"(?i:{text})" if global_case else text
 
 
 def _cut_tail(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:

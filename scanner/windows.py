@@ -22,6 +22,7 @@ WHOLE_TEXT_SHARE = 0.9  # windows covering more than this: scan the whole text i
 WINDOW_GAP = 256  # windows closer than this are searched as one
 MULTILINE_REACH = 20_000  # multi-line rules: the longest match a rule allows (a 16 KB key block) and more
 JOINER = "\n"
+MARGIN = 256  # past a rule's longest match: context for its look-arounds
 
 
 class Windows:
@@ -72,11 +73,15 @@ class Windows:
 
 
 class CandidateWindows(Windows):
-    """Windows around the ends of each rule's possible matches (its Hyperscan form's matches)."""
+    """Windows around the places each rule could match (its Hyperscan form's match ends)."""
 
-    def __init__(self, text: str, ends: dict[int, list[int]], rules: list[Rule]) -> None:
+    def __init__(
+        self, text: str, ends: dict[int, list[int]], rules: list[Rule], reach: dict[int, tuple[int, int]] | None = None
+    ) -> None:
+        """`reach`: per rule, how far its matches reach before and after a place (else the defaults)."""
         super().__init__(text)
         self._ends = {id(rules[i]): found for i, found in ends.items()}
+        self._reach = {id(rules[i]): found for i, found in (reach or {}).items()}
 
     def cache_key(self, rule: Rule) -> object:
         return id(rule)
@@ -85,11 +90,25 @@ class CandidateWindows(Windows):
         return self._ends.get(id(rule), ())
 
     def line_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
-        # A place lies inside its match (the form's tail may be cut short): the window reaches
-        # back as far as a keyword window reaches either side, and forward as far as a value
-        # may go on. Close windows become one (fewer regex calls, a few more bytes).
+        # A place lies inside its match (the form's tail may be cut short): along a long line the
+        # window reaches back as far as the rule's longest match (at most as far as a keyword
+        # window reaches either side) and forward as far as the match may go on past the place.
+        # Close windows become one (fewer regex calls, a few more bytes).
+        before, after = REACH_BEFORE + REACH_AFTER, REACH_AFTER
+        if id(rule) in self._reach:
+            longest_before, longest_after = self._reach[id(rule)]
+            before, after = min(before, longest_before + MARGIN), min(after, longest_after + MARGIN)
         ends = (end - 1 for end in self.places(rule))
-        return merge(hit_windows(self.text, ends, 1, before=REACH_BEFORE + REACH_AFTER), WINDOW_GAP)
+        return merge(hit_windows(self.text, ends, 1, before=before, after=after), WINDOW_GAP)
+
+    def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
+        """Only matches holding a place: every match in the chunk does, while one that a window's
+        cut edge made up (a run begun before the window) need not."""
+        places = sorted(self.places(rule))
+        for match, shift in super().matches(rule):
+            first = bisect.bisect_left(places, match.start() + shift)
+            if first < len(places) and places[first] <= match.end() + shift:
+                yield match, shift
 
 
 class KeywordWindows(Windows):

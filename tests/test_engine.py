@@ -83,6 +83,21 @@ def test_non_ascii_text_and_values_are_confirmed_like_ascii() -> None:
         assert spans(Engine(RULES).find(line, "settings.py")) == spans(every_rule_over_the_whole_text(line, "settings.py"))
 
 
+@pytest.mark.parametrize("seed", [11, 12])
+def test_windowed_confirmation_on_one_minified_line_equals_a_whole_text_pass(seed: int) -> None:
+    """Every single-line example on one long line, between minified code: windows start and end
+    mid-line there, bounded by their reach."""
+    rng = random.Random(seed)
+    pieces = [e.text for r in RULES for e in r.examples if e.path == "example.txt" and "\n" not in e.text]
+    rng.shuffle(pieces)
+    code = ['var a=b(c,{d:1});', 'function e(f){return f.g+"h"}', 'i.j=k?l:m;', 'n=o.p(q,"r s t");']
+    text = ";".join(piece + ";" + "".join(rng.choice(code) for _ in range(rng.randint(0, 40))) for piece in pieces)
+    assert "\n" not in text and len(text) > 100_000
+    whole = every_rule_over_the_whole_text(text, "example.txt")
+    assert len(whole) > 150
+    assert spans(Engine(RULES).find(text, "example.txt")) == spans(whole)
+
+
 def test_a_chunk_dense_with_candidates_falls_back_to_keyword_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     text = haystack(4)
     engine = Engine(RULES)

@@ -7,7 +7,7 @@ import pytest
 
 from scanner.candidates import CandidateFinder
 from scanner.engine import Engine
-from scanner.hsform import Unsupported, hyperscan_form
+from scanner.hsform import Unsupported, hyperscan_form, match_reach
 from scanner.rules import Rule, load_rules, parse_rule
 
 RULES = load_rules()
@@ -43,6 +43,14 @@ def test_look_behind_first_patterns_keep_the_name_they_look_behind_for() -> None
 def test_an_open_run_at_the_end_is_cut_to_its_minimum() -> None:
     assert hyperscan_form(r"tok_[a-z]{8,}(?![a-z])") == "tok_(?:[a-z]){8,8}"
     assert hyperscan_form(r"tok_(?:[a-z]{8,}|[0-9]{20,40})$") == "tok_(?:(?:[a-z]){8,8}|(?:[0-9]){20,20})"
+
+
+def test_match_reach_bounds_a_match_around_its_place() -> None:
+    # Closed by a quote: the place is the match's end, so nothing of it lies after the place.
+    assert match_reach(r"""["'](?<=key=["'])([a-z0-9]{8,40})["']""") == (42, 0)
+    # A cut run: the place may be anywhere inside, so the match may go on as far after it.
+    assert match_reach(r"tok_([a-z0-9]{8,40})") == (44, 44)
+    assert match_reach(r"tok_([a-z0-9]+)") is None  # unbounded: the windows' default reach
 
 
 def test_a_repeated_group_keeps_its_rounds_whole() -> None:
