@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner import hsform
 from scanner.hsform import Unsupported, hyperscan_form, match_reach
-from scanner.prefilter import cache_dir, write_cache
+from scanner.prefilter import cache_dir, prune_cache, write_cache
 from scanner.rules import Rule
 
 
@@ -88,7 +88,9 @@ class CandidateFinder:
         hs = self._hs
         try:
             covered = json.loads((cache_dir() / f"candidates-{digest}.json").read_text())
-            data = (cache_dir() / f"candidates-{digest}.hsdb").read_bytes()
+            database = cache_dir() / f"candidates-{digest}.hsdb"
+            data = database.read_bytes()
+            os.utime(database)  # recently used: kept when the cache is pruned
             reach = {int(index): (before, after) for index, (before, after) in covered.items() if before is not None}
             return hs.loadb(data, hs.HS_MODE_BLOCK), frozenset(map(int, covered)), reach
         except Exception:  # missing, malformed, or from another hyperscan build: recompile
@@ -115,6 +117,7 @@ class CandidateFinder:
             write_cache(cache_dir() / f"candidates-{digest}.hsdb", self._hs.dumpb(db))
             listing = {index: reach.get(index, (None, None)) for index in sorted(forms)}
             write_cache(cache_dir() / f"candidates-{digest}.json", json.dumps(listing).encode())
+            prune_cache("candidates-")
         return db, frozenset(forms), reach
 
     def _missing_examples(self, db: Any, rules: list[Rule], covered: frozenset[int]) -> set[int]:

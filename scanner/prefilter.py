@@ -59,7 +59,9 @@ class HyperscanPrefilter:
         digest = hashlib.sha256("\0".join(keywords).encode() + version.encode()).hexdigest()[:24]
         cached = cache_dir() / f"prefilter-{digest}.hsdb"
         try:
-            return hs.loadb(cached.read_bytes(), hs.HS_MODE_BLOCK)
+            db = hs.loadb(cached.read_bytes(), hs.HS_MODE_BLOCK)
+            os.utime(cached)  # recently used: kept when the cache is pruned
+            return db
         except Exception:  # missing or from another hyperscan build: recompile
             pass
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
@@ -71,6 +73,7 @@ class HyperscanPrefilter:
             flags=[flags] * len(keywords),
         )
         write_cache(cached, hs.dumpb(db))
+        prune_cache("prefilter-")
         return db
 
     def hits(self, text: str) -> set[int]:
@@ -105,6 +108,20 @@ def write_cache(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the next run a recompile
+
+
+KEEP_DATABASES = 8  # per kind: a rule set edited now and then must not fill the disk (~1 MB each)
+
+
+def prune_cache(prefix: str) -> None:
+    """Keep the most recently used compiled databases of one kind (and their listings)."""
+    try:
+        databases = sorted(cache_dir().glob(f"{prefix}*.hsdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in databases[KEEP_DATABASES:]:
+            stale.unlink(missing_ok=True)
+            stale.with_suffix(".json").unlink(missing_ok=True)
+    except OSError:
+        pass  # another process pruned the same files
 
 
 def make_prefilter(keywords: Iterable[str], *, native: bool = True) -> PythonPrefilter | HyperscanPrefilter:

@@ -116,3 +116,20 @@ def test_a_corrupt_cached_database_is_rebuilt() -> None:
     assert finder.covered == frozenset(range(len(RULES)))
     assert finder.ends(b'api_key = "Zx81kqRt9sPq2Lmn"', limit=100)
     assert all(cached.read_bytes() != b"\x00garbage" for cached in cached_files)  # written afresh
+
+
+def test_the_cache_keeps_only_the_recently_used_databases() -> None:
+    import os
+
+    from scanner.prefilter import KEEP_DATABASES, cache_dir
+
+    for n in range(KEEP_DATABASES + 3):  # databases of rule sets used long ago
+        stale = cache_dir() / f"candidates-old{n}.hsdb"
+        stale.write_bytes(b"x")
+        stale.with_suffix(".json").write_text("{}")
+        os.utime(stale, (n, n))
+    CandidateFinder([*RULES, custom_rule(r"(kst_[a-z0-9]{8})/kst")])  # a new rule set: compiled, then pruned
+    kept = sorted(p.name for p in cache_dir().glob("candidates-*.hsdb"))
+    assert len(kept) == KEEP_DATABASES
+    assert "candidates-old0.hsdb" not in kept and f"candidates-old{KEEP_DATABASES + 2}.hsdb" in kept
+    assert not (cache_dir() / "candidates-old0.json").exists()
