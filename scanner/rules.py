@@ -149,6 +149,7 @@ class ParsedTomlCache:
 
         self.path = cache_dir() / "rule-files.json"
         self.dirty = False
+        self.used: set[str] = set()
         try:
             self.entries: dict[str, Any] = json.loads(self.path.read_bytes())
         except (OSError, ValueError):
@@ -160,6 +161,7 @@ class ParsedTomlCache:
         except OSError:
             return read_toml(path)  # raises the one-line error
         key, stamp = str(path.resolve()), [info.st_size, info.st_mtime_ns]
+        self.used.add(key)
         entry = self.entries.get(key)
         if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("data"), dict):
             return entry["data"]
@@ -169,6 +171,7 @@ class ParsedTomlCache:
         return data
 
     def save(self) -> None:
+        self._forget_missing_files()
         if not self.dirty:
             return
         try:
@@ -178,6 +181,18 @@ class ParsedTomlCache:
             os.replace(tmp, self.path)
         except (OSError, TypeError, ValueError):
             pass  # TOML datetimes don't serialise and a read-only home is fine: next run re-parses
+
+
+    def _forget_missing_files(self) -> None:
+        """Rule files seen once (a temp dir, another checkout) must not grow the cache forever:
+        every run would decode them (1.3 MB of JSON, 19 ms, was seen). Checked only when the
+        cache holds far more files than this run read."""
+        if len(self.entries) <= 2 * len(self.used) + 16:
+            return
+        gone = [key for key in self.entries if key not in self.used and not os.path.exists(key)]
+        for key in gone:
+            del self.entries[key]
+        self.dirty = self.dirty or bool(gone)
 
 
 def load_rule_file(path: Path, cache: ParsedTomlCache | None = None) -> list[Rule]:

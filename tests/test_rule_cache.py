@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from scanner.prefilter import cache_dir
-from scanner.rules import load_rules
+from scanner.rules import builtin_rules_dir, load_rules, rule_files
 
 RULE = """
 [[rules]]
@@ -38,3 +39,18 @@ def test_broken_cache_is_ignored(tmp_path: Path) -> None:
     cache.write_text("{not json")
     assert load_rules([rule_file], builtin=False)[0].id == "cache.token"
     assert len(load_rules()) > 120
+
+
+def test_files_that_are_gone_leave_the_cache(tmp_path: Path) -> None:
+    """A cache of every rule file ever seen grew without bound (1.3 MB, 19 ms to decode per run)."""
+    for n in range(80):  # rule files from temporary checkouts, each deleted after its run
+        rule_file = tmp_path / f"gone{n}.toml"
+        rule_file.write_text(RULE.replace("NUM", "8").replace("cache.token", f"cache.token{n}"))
+        load_rules([rule_file], builtin=False)
+        rule_file.unlink()
+    entries = json.loads((cache_dir() / "rule-files.json").read_text())
+    assert 0 < len(entries) <= 2 * 1 + 16 + 1  # pruned whenever it held far more than a run reads
+    load_rules()
+    builtin = {str(p.resolve()) for p in rule_files(builtin_rules_dir())}
+    entries = json.loads((cache_dir() / "rule-files.json").read_text())
+    assert builtin <= set(entries) and len(entries) <= 2 * len(builtin) + 16
