@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner import hsform
 from scanner.hsform import Unsupported, hyperscan_form, match_reach
-from scanner.prefilter import cache_dir, prune_cache, write_cache
+from scanner.prefilter import cache_dir, mark_used, prune_cache, write_cache
 from scanner.rules import Rule
 
 
@@ -90,7 +90,7 @@ class CandidateFinder:
             covered = json.loads((cache_dir() / f"candidates-{digest}.json").read_text())
             database = cache_dir() / f"candidates-{digest}.hsdb"
             data = database.read_bytes()
-            os.utime(database)  # recently used: kept when the cache is pruned
+            mark_used(database)
             reach = {int(index): (before, after) for index, (before, after) in covered.items() if before is not None}
             return hs.loadb(data, hs.HS_MODE_BLOCK), frozenset(map(int, covered)), reach
         except Exception:  # missing, malformed, or from another hyperscan build: recompile

@@ -60,7 +60,7 @@ class HyperscanPrefilter:
         cached = cache_dir() / f"prefilter-{digest}.hsdb"
         try:
             db = hs.loadb(cached.read_bytes(), hs.HS_MODE_BLOCK)
-            os.utime(cached)  # recently used: kept when the cache is pruned
+            mark_used(cached)
             return db
         except Exception:  # missing or from another hyperscan build: recompile
             pass
@@ -108,6 +108,14 @@ def write_cache(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the next run a recompile
+
+
+def mark_used(path: Path) -> None:
+    """Recently used: kept when the cache is pruned (a read-only cache is used as it is)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 KEEP_DATABASES = 8  # per kind: a rule set edited now and then must not fill the disk (~1 MB each)

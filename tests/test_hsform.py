@@ -133,3 +133,20 @@ def test_the_cache_keeps_only_the_recently_used_databases() -> None:
     assert len(kept) == KEEP_DATABASES
     assert "candidates-old0.hsdb" not in kept and f"candidates-old{KEEP_DATABASES + 2}.hsdb" in kept
     assert not (cache_dir() / "candidates-old0.json").exists()
+
+
+def test_a_read_only_cache_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache baked into an image or mounted read-only: its databases load, nothing recompiles."""
+    import os
+
+    CandidateFinder(RULES)  # cached
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError("read-only file system")
+
+    def no_compile(*args: object) -> None:
+        raise AssertionError("recompiled a cached database")
+
+    monkeypatch.setattr(os, "utime", refuse)
+    monkeypatch.setattr(CandidateFinder, "_compile", no_compile)
+    assert CandidateFinder(RULES).covered == frozenset(range(len(RULES)))
