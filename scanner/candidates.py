@@ -3,7 +3,8 @@
 The keyword prefilter says a rule *might* apply because "key" occurs somewhere in a file; this
 says where a `name = "value"` shape the rule accepts actually ends. The engine then confirms
 with the rule's own regex on the lines around those ends only. The compiled database is cached
-on disk keyed by the rules' patterns, so start-up neither re-derives the forms nor recompiles.
+on disk keyed by the rules' patterns and examples, so start-up neither re-derives the forms nor
+recompiles.
 """
 
 from __future__ import annotations
