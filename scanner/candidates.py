@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner import hsform
+from scanner.cache import cache_dir, cache_writable, mark_used, prune_cache, write_cache
 from scanner.hsform import Unsupported, hyperscan_form, match_reach
-from scanner.prefilter import cache_dir, mark_used, prune_cache, write_cache
 from scanner.rules import Rule
 
 
@@ -154,6 +154,9 @@ class CandidateFinder:
             return False
 
 
+COMPILE_AFTER_CHARS = 16 << 20  # keyword windows cost ~0.01 s/MB more: ~0.2 s here, against ~0.7 s
+
+
 def make_candidate_finder(rules: list[Rule], *, native: bool = True, scan_chars: int | None = None) -> CandidateFinder | None:
     """None where Hyperscan is missing or turned off: the engine uses keyword windows alone.
 
@@ -168,16 +171,3 @@ def make_candidate_finder(rules: list[Rule], *, native: bool = True, scan_chars:
     except ImportError:
         return None
 
-
-COMPILE_AFTER_CHARS = 16 << 20  # keyword windows cost ~0.01 s/MB more: ~0.2 s here, against ~0.7 s
-
-
-def cache_writable() -> bool:
-    try:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        probe = cache_dir() / f".probe-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
-        return True
-    except OSError:
-        return False

@@ -10,13 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Iterator
 
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "keysweep"
+from scanner.cache import cache_dir, mark_used, prune_cache, write_cache
 
 
 class PythonPrefilter:
@@ -34,10 +30,9 @@ class PythonPrefilter:
         lowered = text.lower()
         found: dict[int, list[int]] = {}
         for i, keyword in enumerate(self.keywords):
-            position = lowered.find(keyword)
-            while position >= 0:
-                found.setdefault(i, []).append(position + len(keyword))
-                position = lowered.find(keyword, position + 1)
+            ends = [position + len(keyword) for position in keyword_hits(lowered, keyword)]
+            if ends:
+                found[i] = ends
         return found
 
 
@@ -100,36 +95,12 @@ class HyperscanPrefilter:
         return found
 
 
-def write_cache(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs the next run a recompile
-
-
-def mark_used(path: Path) -> None:
-    """Recently used: kept when the cache is pruned (a read-only cache is used as it is)."""
-    try:
-        os.utime(path)
-    except OSError:
-        pass
-
-
-KEEP_DATABASES = 8  # per kind: a rule set edited now and then must not fill the disk (~1 MB each)
-
-
-def prune_cache(prefix: str) -> None:
-    """Keep the most recently used compiled databases of one kind (and their listings)."""
-    try:
-        databases = sorted(cache_dir().glob(f"{prefix}*.hsdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in databases[KEEP_DATABASES:]:
-            stale.unlink(missing_ok=True)
-            stale.with_suffix(".json").unlink(missing_ok=True)
-    except OSError:
-        pass  # another process pruned the same files
+def keyword_hits(lowered: str, keyword: str) -> Iterator[int]:
+    """Where a keyword starts in lowered text, overlapping occurrences included."""
+    position = lowered.find(keyword)
+    while position >= 0:
+        yield position
+        position = lowered.find(keyword, position + 1)
 
 
 def make_prefilter(keywords: Iterable[str], *, native: bool = True) -> PythonPrefilter | HyperscanPrefilter:

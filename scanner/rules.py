@@ -18,6 +18,7 @@ from typing import Any
 import regex
 from regex import Pattern  # the name `regex` is shadowed by Rule.regex inside the class
 
+from scanner.cache import cache_dir, write_cache
 from scanner.errors import RuleError
 from scanner.verify.spec import check_verify
 
@@ -145,8 +146,6 @@ class ParsedTomlCache:
     """
 
     def __init__(self) -> None:
-        from scanner.prefilter import cache_dir
-
         self.path = cache_dir() / "rule-files.json"
         self.dirty = False
         self.used: set[str] = set()
@@ -175,13 +174,10 @@ class ParsedTomlCache:
         if not self.dirty:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except (OSError, TypeError, ValueError):
-            pass  # TOML datetimes don't serialise and a read-only home is fine: next run re-parses
-
+            data = json.dumps(self.entries).encode("utf-8")
+        except (TypeError, ValueError):
+            return  # TOML datetimes don't serialise: the next run re-parses
+        write_cache(self.path, data)
 
     def _forget_missing_files(self) -> None:
         """Rule files seen once (a temp dir, another checkout) must not grow the cache forever:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import regex
 
+from scanner.prefilter import keyword_hits
 from scanner.rules import Rule
 
 # How far a window reaches along one very long (minified) line: names sit just before their
@@ -176,13 +177,6 @@ class FocusedText:
             shift = a - self.starts[index]
             if match.end() + shift <= b:  # a match straddling two windows is not in the chunk
                 yield match, shift
-
-
-def keyword_hits(lowered: str, keyword: str) -> Iterator[int]:
-    position = lowered.find(keyword)
-    while position >= 0:
-        yield position
-        position = lowered.find(keyword, position + 1)
 
 
 def hit_windows(

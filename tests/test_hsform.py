@@ -104,7 +104,7 @@ def test_a_form_that_misses_its_rules_examples_is_not_used(monkeypatch: pytest.M
 
 
 def test_a_corrupt_cached_database_is_rebuilt() -> None:
-    from scanner.prefilter import cache_dir
+    from scanner.cache import cache_dir
 
     CandidateFinder(RULES)
     cached_files = list(cache_dir().glob("candidates-*"))
@@ -121,7 +121,7 @@ def test_a_corrupt_cached_database_is_rebuilt() -> None:
 def test_the_cache_keeps_only_the_recently_used_databases() -> None:
     import os
 
-    from scanner.prefilter import KEEP_DATABASES, cache_dir
+    from scanner.cache import KEEP_DATABASES, cache_dir
 
     for n in range(KEEP_DATABASES + 3):  # databases of rule sets used long ago
         stale = cache_dir() / f"candidates-old{n}.hsdb"

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from scanner.prefilter import cache_dir
+from scanner.cache import cache_dir
 from scanner.rules import builtin_rules_dir, load_rules, rule_files
 
 RULE = """
