@@ -55,6 +55,19 @@ def run(repo: GitRepo, *args: str, env: dict[str, str]) -> subprocess.CompletedP
                           timeout=900)
 
 
+def push_a_key_past_the_commit_hook(
+    repo: GitRepo, tmp_path: Path, env: dict[str, str], name: str
+) -> tuple[GitRepo, subprocess.CompletedProcess[str]]:
+    """A clean push to a new remote, then a leaking commit made with --no-verify, pushed."""
+    remote = GitRepo(tmp_path / "remote.git", bare=True)
+    repo.git("remote", "add", "origin", str(remote.path))
+    assert run(repo, "git", "push", "-q", "origin", "main", env=env).returncode == 0
+    repo.write(name, f"KEY = '{PUSH_KEY}'\n")
+    repo.git("add", name)
+    repo.git("commit", "-q", "--no-verify", "-m", "sneak a key past the commit hook")
+    return remote, run(repo, "git", "push", "origin", "main", env=env)
+
+
 @pytest.fixture()
 def user_repo(tmp_path: Path, framework: dict[str, str]) -> tuple[GitRepo, dict[str, str]]:
     repo = GitRepo(tmp_path / "user")
@@ -101,13 +114,7 @@ def test_framework_passes_a_clean_commit_and_an_allowed_line(user_repo) -> None:
 
 def test_framework_blocks_a_push_of_a_leaking_commit(user_repo, tmp_path: Path) -> None:
     repo, env = user_repo
-    remote = GitRepo(tmp_path / "remote.git", bare=True)
-    repo.git("remote", "add", "origin", str(remote.path))
-    assert run(repo, "git", "push", "-q", "origin", "main", env=env).returncode == 0
-    repo.write("deploy.py", f"KEY = '{PUSH_KEY}'\n")
-    repo.git("add", "deploy.py")
-    repo.git("commit", "-q", "--no-verify", "-m", "sneak a key past the commit hook")
-    result = run(repo, "git", "push", "origin", "main", env=env)
+    remote, result = push_a_key_past_the_commit_hook(repo, tmp_path, env, "deploy.py")
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "deploy.py:1:" in output and PUSH_KEY not in output
@@ -146,13 +153,7 @@ def test_install_hooks_blocks_leaks_and_refuses_to_overwrite(tmp_path: Path) -> 
     assert run(repo, "git", "commit", "--allow-empty", "-m", "clean", env=env).returncode == 0
 
     # A push of a commit that slipped past (--no-verify) is stopped by the pre-push hook.
-    remote = GitRepo(tmp_path / "remote.git", bare=True)
-    repo.git("remote", "add", "origin", str(remote.path))
-    assert run(repo, "git", "push", "-q", "origin", "main", env=env).returncode == 0
-    repo.write("late.py", f"KEY = '{PUSH_KEY}'\n")
-    repo.git("add", "late.py")
-    repo.git("commit", "-q", "--no-verify", "-m", "late")
-    pushed = run(repo, "git", "push", "origin", "main", env=env)
+    _, pushed = push_a_key_past_the_commit_hook(repo, tmp_path, env, "late.py")
     assert pushed.returncode != 0 and "late.py:1:" in pushed.stdout + pushed.stderr
 
     # Re-running is harmless; a foreign hook is never replaced without --force.
