@@ -55,7 +55,8 @@ TABLES = {
     p.is_masked: (
         ["xxxxxxxxxxxxxxxx", "sk_live_XXXX", "****", "••••••••", "sk-...", "sk-…", "<redacted>", "[REDACTED]",
          "########", "sk_live__________"],
-        ["-----BEGIN RSA PRIVATE KEY-----", "a.b.c", "xx", *RANDOM_KEYS],
+        ["-----BEGIN RSA PRIVATE KEY-----", "a.b.c", "xx", "MIIEpAIBAAKCAQEA3XXxx9kq2Lz7Rw0TbVnYc1Pf8Hs6GjKuQe4aMdWo5tNB",
+         *RANDOM_KEYS],
     ),
     p.is_file_path: (
         ["/etc/acme/keys/signing.pem", "./secrets/token.txt", "~/.ssh/id_ed25519", "C:\\keys\\prod.pfx",

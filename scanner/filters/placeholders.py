@@ -60,7 +60,12 @@ ENV_LOOKUP = regex.compile(
     r"process\.env|os\.environ|getenv|import\.meta\.env|\bENV\[|\benv\(|System\.getenv|Deno\.env",
     regex.IGNORECASE,
 )
-MASKED = regex.compile(r"[xX]{4,}|\*{3,}|•{3,}|\.{3}|…|#{4,}|_{5,}|<redacted>|\[redacted\]", regex.IGNORECASE)
+MASKED = regex.compile(r"\*{3,}|•{3,}|\.{3}|…|#{4,}|_{5,}|<redacted>|\[redacted\]", regex.IGNORECASE)
+X_RUN = regex.compile(r"[xX]{4,}")
+# A run of x's masks a value when it is long or a large part of the value: random base62 or base64
+# holds `xXxx` by chance (about one 2048-bit PEM key in 600 did, and was suppressed).
+X_RUN_MASKS = 8
+X_RUN_SHARE = 0.2
 WORD_TOKENS = regex.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 ALNUM_RUN = regex.compile(r"[A-Za-z0-9]+")
 DIGIT_RUN = regex.compile(r"\d{1,3}")
@@ -111,9 +116,13 @@ def is_env_lookup(secret: str) -> str | None:
 
 
 def is_masked(secret: str) -> str | None:
-    if MASKED.search(secret):
+    if MASKED.search(secret) or any(_masks(run.group(), secret) for run in X_RUN.finditer(secret)):
         return "masked or elided value"
     return None
+
+
+def _masks(run: str, secret: str) -> bool:
+    return len(run) >= X_RUN_MASKS or len(run) >= X_RUN_SHARE * len(secret)
 
 
 def is_file_path(secret: str) -> str | None:
