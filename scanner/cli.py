@@ -106,6 +106,12 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
     return opts.exit_code if report.findings else ExitCode.CLEAN
 
 
+def show_notices(notices: tuple[str, ...] | list[str]) -> None:
+    """What was ignored for safety (scanner/config.py), said before the scan starts."""
+    for notice in notices:
+        click.echo(f"keysweep: warning: {notice}", err=True)
+
+
 def apply_accepted_findings(report: Any, opts: OutputOptions, *, root: Path) -> Any:
     """Baseline and .keysweepignore, matched the same way for every command that emits a report."""
     from scanner.filters.baseline import IGNORE_FILE, apply_accepted, load_accepted
@@ -145,6 +151,7 @@ def scan(opts: OutputOptions, live: LiveOptions, paths: tuple[str, ...], treat_a
     if treat_as:
         config = dataclasses.replace(config, force_kind=treat_as)
     scanner = build_scanner(config, extra_rules=opts.rules, keep_suppressed=opts.show_suppressed)
+    show_notices(scanner.notices)
     post = live.prepare(config, scanner.engine.rules)
     report = scan_paths(targets, scanner=scanner, jobs=opts.jobs or default_jobs(),
                         read_stdin=lambda: sys.stdin.buffer)  # streamed: a log on stdin may be GBs

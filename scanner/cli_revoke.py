@@ -115,6 +115,8 @@ def revoke(ctx: click.Context, from_report: Path | None, dry_run: bool, force: b
     from scanner.scan import select_rules
 
     config = load_config(config_path, start=Path.cwd())
+    for notice in config.notices:
+        click.echo(f"keysweep: warning: {notice}", err=True)
     run = RevokeRun(revoke_settings(config, select_rules(config)), state_dir or default_state_dir(), dry_run, force)
     findings = findings_from_report(from_report)
     outcomes = revoke_findings(findings, run=run, repository=None, echo=_echo, show=click.echo)
@@ -154,7 +156,7 @@ def retry(webhook_ids: tuple[str, ...], include_failed: bool, state_dir: Path | 
     from scanner.revoke.outbox import Outbox, default_state_dir
 
     config = load_config(config_path, start=Path.cwd())
-    settings = parse_revoke(config.raw.get("revoke"), source=config.source or "config")
+    settings = parse_revoke(config.raw.get("revoke"), source=config.revoke_source or config.source or "config")
     outbox = Outbox.existing(state_dir or default_state_dir())
     if outbox is None:
         click.echo("keysweep: revoke: the outbox is empty; nothing to retry", err=True)

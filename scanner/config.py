@@ -17,10 +17,17 @@
     stopwords = ["example"]
 
 Sections for later stages (`revoke`, `verify`, `git`) are kept raw for the modules that own them.
+
+Who may say where data goes (docs/security.md): a config passed with `--config`, or the user's own
+`$XDG_CONFIG_HOME/keysweep/config.toml`, is trusted. A config *found* from the scanned path upward
+may come from the code being scanned (a pull request, a third-party repository): it tunes detection
+only. Its `[revoke]` table is ignored and the rules it adds through `rules.extra` lose their `verify`
+blocks, each with a notice on stderr, so it can never send a found key anywhere.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import tomllib
@@ -34,6 +41,8 @@ from scanner.errors import ConfigError
 
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 CONFIG_FILE = ".keysweep.toml"
+USER_CONFIG = "config.toml"  # in $XDG_CONFIG_HOME/keysweep: trusted, outside any scanned tree
+SENDING_SECTIONS = ("revoke",)  # what only a trusted config may set
 SECTIONS = {"scan", "rules", "allowlist", "revoke", "verify", "git", "baseline"}
 REGEX_TARGETS = ("secret", "match", "line")
 SIZE_UNITS = {"": 1, "B": 1, "KB": 1024, "K": 1024, "MB": 1024**2, "M": 1024**2, "GB": 1024**3, "G": 1024**3}
@@ -69,6 +78,9 @@ class Config:
     allowlists: tuple[Allowlist, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
     force_kind: str | None = None  # `scan --as`: read every input as log, bundle, sourcemap or har
+    trusted: bool = True  # from --config or the user's config dir: its rules may verify, [revoke] may send
+    revoke_source: str | None = None  # the trusted file the [revoke] table came from
+    notices: tuple[str, ...] = ()  # what was ignored for safety, shown on stderr
 
     def relative(self, fs_path: str) -> str:
         """A filesystem path as config globs see it: relative to the config's directory."""
@@ -101,12 +113,30 @@ def _has_tool_table(pyproject: Path) -> bool:
         return False
 
 
+def user_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "keysweep" / USER_CONFIG
+
+
 def load_config(explicit: Path | None, *, start: Path) -> Config:
-    path = explicit if explicit is not None else find_config(start)
-    if path is None:
-        return Config()
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+    """The explicit config (trusted), else the one found from start upward (detection only) with the
+    user's own config supplying what sends data; defaults when there is neither."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: config file not found")
+        return _parse_file(explicit, trusted=True)
+    user_path = user_config_path()
+    user = _parse_file(user_path, trusted=True) if user_path.is_file() else None
+    found = find_config(start)
+    if found is None:
+        return user or Config()
+    project = _parse_file(found, trusted=False)
+    if user is None or "revoke" not in user.raw:
+        return project
+    return dataclasses.replace(project, raw={**project.raw, "revoke": user.raw["revoke"]}, revoke_source=user.source)
+
+
+def _parse_file(path: Path, *, trusted: bool) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -115,13 +145,24 @@ def load_config(explicit: Path | None, *, start: Path) -> Config:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("keysweep", {})
-    return parse_config(data, root=path.resolve().parent, source=str(path))
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.keysweep] must be a table")
+    return parse_config(data, root=path.resolve().parent, source=str(path), trusted=trusted)
 
 
-def parse_config(data: dict[str, Any], *, root: Path, source: str) -> Config:
+def parse_config(data: dict[str, Any], *, root: Path, source: str, trusted: bool = True) -> Config:
     unknown = set(data) - SECTIONS
     if unknown:
         raise ConfigError(f"{source}: unknown section(s): {', '.join(sorted(unknown))}; expected {', '.join(sorted(SECTIONS))}")
+    notices = []
+    if not trusted:
+        data = dict(data)
+        for section in SENDING_SECTIONS:
+            if data.pop(section, None) is not None:
+                notices.append(
+                    f"{source}: [{section}] ignored: a config found in the scanned tree may tune detection but "
+                    f"not send data; pass it with --config, or put it in {user_config_path()}"
+                )
     scan = _table(data, "scan", source, {"max_file_size", "exclude"})
     rules = _table(data, "rules", source, {"disable", "extra"})
     return Config(
@@ -133,6 +174,9 @@ def parse_config(data: dict[str, Any], *, root: Path, source: str) -> Config:
         extra_rules=tuple(root / p for p in _strings(rules.get("extra", []), f"{source}: rules.extra")),
         allowlists=_allowlists(data.get("allowlist", []), source),
         raw=data,
+        trusted=trusted,
+        revoke_source=source if trusted and "revoke" in data else None,
+        notices=tuple(notices),
     )
 
 

@@ -23,6 +23,7 @@ class Scanner:
     engine: Engine
     config: Config
     keep_suppressed: bool = False
+    notices: tuple[str, ...] = ()  # what the config or rules asked for and was ignored, for stderr
 
     def scan(self, chunk: Chunk) -> list[Finding]:
         candidates = self.engine.find(chunk.text, chunk.path, keep_rejected=self.keep_suppressed)

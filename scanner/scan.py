@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import time
@@ -23,8 +24,15 @@ PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
 BATCH_FILES = 32
 
 
-def select_rules(config: Config, extra_rules: Iterable[Path] = ()) -> list[Rule]:
+def select_rules(config: Config, extra_rules: Iterable[Path] = (), *, notices: list[str] | None = None) -> list[Rule]:
+    """Built-in rules, the config's `rules.extra` and `--rules` files, less the disabled ones.
+
+    Rules that an untrusted config (one found in the scanned tree) adds lose their `verify` block:
+    otherwise a pull request could point a rule matching real keys at its own host."""
+    untrusted = () if config.trusted else config.extra_rules
     rules = load_rules([*config.extra_rules, *extra_rules])
+    if untrusted:
+        rules = [_without_verify(rule, untrusted, notices) for rule in rules]
     known = {rule.id for rule in rules}
     unknown = [r for r in config.disabled_rules if r not in known]
     if unknown:
@@ -32,8 +40,24 @@ def select_rules(config: Config, extra_rules: Iterable[Path] = ()) -> list[Rule]
     return [rule for rule in rules if rule.id not in config.disabled_rules]
 
 
+def _without_verify(rule: Rule, untrusted: Iterable[Path], notices: list[str] | None) -> Rule:
+    if rule.verify is None or not any(_within(rule.origin, path) for path in untrusted):
+        return rule
+    if notices is not None:
+        notices.append(f"{rule.origin}: rule '{rule.id}': verify ignored: rules from a config found in the scanned "
+                       "tree may not send keys anywhere; pass the rule file with --rules to trust it")
+    return dataclasses.replace(rule, verify=None)
+
+
+def _within(origin: str, path: Path) -> bool:
+    origin_path, base = Path(origin).resolve(), Path(path).resolve()
+    return origin_path == base or base in origin_path.parents
+
+
 def build_scanner(config: Config, *, extra_rules: Iterable[Path] = (), keep_suppressed: bool = False) -> Scanner:
-    return Scanner(engine=Engine(select_rules(config, extra_rules)), config=config, keep_suppressed=keep_suppressed)
+    notices = list(config.notices)
+    rules = select_rules(config, extra_rules, notices=notices)
+    return Scanner(engine=Engine(rules), config=config, keep_suppressed=keep_suppressed, notices=tuple(notices))
 
 
 def default_jobs() -> int:

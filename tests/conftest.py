@@ -36,6 +36,7 @@ def _isolated_env(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     (home / ".cache" / "keysweep").mkdir(parents=True)
     for database in _compiled_databases:
         (home / ".cache" / "keysweep" / database.name).symlink_to(database)
@@ -56,3 +57,11 @@ def run_keysweep(*args: str, cwd: Path | None = None, stdin: str | None = None,
         [sys.executable, "-m", "scanner", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
         env={**os.environ, **(env or {})}, check=False,
     )
+
+
+def write_user_config(text: str) -> Path:
+    """The user's own config ($XDG_CONFIG_HOME/keysweep/config.toml): trusted, unlike one in a scanned tree."""
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "keysweep" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_keysweep
+from conftest import run_keysweep, write_user_config
 from gitutil import GitRepo
 from revoke_servers import ReceiverServer, Step, new_secret, random_key
 
@@ -19,11 +19,11 @@ ENV = "KEYSWEEP_TEST_HOOK_SECRET"
 
 
 def write_project(root: Path, url: str, *, webhook: str = "", settings: str = "") -> str:
-    """A directory holding one Stripe key and a config pointing the webhook at url; returns the key."""
+    """A directory holding one Stripe key, and the user's config pointing the webhook at url; returns the key."""
     key = random_key("sk_live_")
     (root / "app").mkdir(parents=True)
     (root / "app" / "settings.py").write_text(f'STRIPE_KEY = "{key}"\n')
-    (root / ".keysweep.toml").write_text(
+    write_user_config(
         f"[revoke]\nbackoff_base = 0.0\nmax_attempts = 2\n{settings}\n"
         f'[[revoke.webhooks]]\nname = "rotation"\nurl = "{url}"\nsecret_env = "{ENV}"\n{webhook}\n'
     )
@@ -111,7 +111,6 @@ def test_a_failing_receiver_leaves_the_exit_status_alone(tmp_path: Path, env: di
         result = run_keysweep("scan", "proj", "--revoke", cwd=tmp_path, env=env)
         assert result.returncode == 1 and "pending" in result.stderr
         (tmp_path / "clean").mkdir()
-        (tmp_path / "clean" / ".keysweep.toml").write_text((tmp_path / "proj" / ".keysweep.toml").read_text())
         clean = run_keysweep("scan", "clean", "--revoke", cwd=tmp_path, env=env)  # resends the pending one
         assert clean.returncode == 0
         retry = run_keysweep("revoke", "retry", cwd=tmp_path, env=env)
@@ -146,7 +145,7 @@ def test_a_bad_secret_and_a_missing_webhook_are_errors(tmp_path: Path, env: dict
     write_project(tmp_path / "proj", "http://127.0.0.1:9/")
     bad = run_keysweep("scan", "proj", "--revoke", cwd=tmp_path, env={**env, ENV: "hunter2"})
     assert bad.returncode == 3 and "whsec_" in bad.stderr
-    (tmp_path / "proj" / ".keysweep.toml").write_text("")
+    write_user_config("")
     none = run_keysweep("scan", "proj", "--revoke", cwd=tmp_path, env=env)
     assert none.returncode == 2 and "[[revoke.webhooks]]" in none.stderr and none.stdout == ""
 

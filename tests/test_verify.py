@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DATA, run_keysweep
+from conftest import DATA, run_keysweep, write_user_config
 from revoke_servers import ProviderServer, ReceiverServer, new_secret, random_key
 
 from scanner.errors import ConfigError, RuleError
@@ -127,7 +127,7 @@ def test_revoke_can_be_limited_to_verified_keys(tmp_path: Path) -> None:
     env = {"HOOK_SECRET": secret, "KEYSWEEP_STATE_DIR": str(tmp_path / "state")}
     root = project(tmp_path / "p", LIVE, INVALID)
     with ProviderServer(ANSWERS) as provider, ReceiverServer(secret) as receiver:
-        (root / ".keysweep.toml").write_text(
+        write_user_config(
             f'[[revoke.webhooks]]\nurl = "{receiver.url}"\nsecret_env = "HOOK_SECRET"\nonly_verified = true\n')
         missing = run_keysweep("scan", str(root), "--revoke", env=env)
         assert missing.returncode == 2 and "add --verify" in missing.stderr

@@ -110,11 +110,13 @@ def prepare(
 
 
 def revoke_settings(config: Config, rules: Iterable[Rule]) -> RevokeSettings:
-    settings = parse_revoke(config.raw.get("revoke"), source=config.source or "config",
+    settings = parse_revoke(config.raw.get("revoke"), source=config.revoke_source or config.source or "config",
                             known_rules={rule.id for rule in rules})
     if not settings.webhooks:
-        raise UsageError("--revoke needs at least one [[revoke.webhooks]] in the config "
-                         "(.keysweep.toml or [tool.keysweep] in pyproject.toml); see docs/revoke-webhook.md")
+        ignored = next((n for n in config.notices if "[revoke] ignored" in n), None)
+        raise UsageError(ignored or "--revoke needs at least one [[revoke.webhooks]] in a trusted config (--config FILE, "
+                         "or the user config; a config found in the scanned tree cannot send data); "
+                         "see docs/revoke-webhook.md")
     signing_keys(settings)
     return settings
 
