@@ -33,7 +33,7 @@ def token(rng: random.Random, length: int) -> str:
 
 
 def live_key(rng: random.Random) -> str:
-    return "sk_live_" + token(rng, 32)  # the shape of rules/stripe.toml's stripe.secret-key; random, not real
+    return "sk_live_" + token(rng, 32)  # the shape of rules/payments/stripe.toml's stripe.secret-key; random, not real
 
 
 def log_block(rng: random.Random, lines: int) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from scanner.cli import OutputOptions, emit, scan_options, show_notices
+from scanner.cli_common import OutputOptions, emit, scan_options, show_notices
 from scanner.cli_revoke import LiveOptions, revoke_options
 from scanner.errors import ExitCode, UsageError
 
@@ -60,7 +60,7 @@ def git(opts: OutputOptions, live: LiveOptions, repo: str, staged: bool, range_s
         lines = [] if os.environ.get("PRE_COMMIT") or sys.stdin.isatty() else sys.stdin.read().splitlines()
         revs = pre_push_revs(git_repo, lines, remote=remote, environ=dict(os.environ))
     config = load_config(opts.config, start=git_repo.root)
-    scanner = build_scanner(config, extra_rules=opts.rules, keep_suppressed=opts.show_suppressed)
+    scanner = build_scanner(config, extra_rules=opts.rules, rulesets=opts.rulesets, keep_suppressed=opts.show_suppressed)
     show_notices(scanner.notices)
     post = live.prepare(config, scanner.engine.rules)
     report = git_report(git_repo, scanner=scanner, staged=staged, revs=revs, max_age_days=max_age,

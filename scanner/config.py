@@ -5,6 +5,7 @@
     exclude = ["vendor/**"]       # never read
 
     [rules]
+    rulesets = ["default"]        # built-in rulesets: default (precise rules), all, a family, a provider
     disable = ["generic.high-entropy-assignment"]
     extra = ["ci/keysweep-rules"] # more rule files, relative to the config file
 
@@ -74,6 +75,7 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = ()
     disabled_rules: tuple[str, ...] = ()
+    rulesets: tuple[str, ...] = ()  # built-in rulesets to run (empty: `default`, every precise rule)
     extra_rules: tuple[Path, ...] = ()
     allowlists: tuple[Allowlist, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
@@ -164,13 +166,14 @@ def parse_config(data: dict[str, Any], *, root: Path, source: str, trusted: bool
                     f"not send data; pass it with --config, or put it in {user_config_path()}"
                 )
     scan = _table(data, "scan", source, {"max_file_size", "exclude"})
-    rules = _table(data, "rules", source, {"disable", "extra"})
+    rules = _table(data, "rules", source, {"disable", "extra", "rulesets"})
     return Config(
         root=root,
         source=source,
         max_file_size=parse_size(scan.get("max_file_size", DEFAULT_MAX_FILE_SIZE), f"{source}: scan.max_file_size"),
         exclude=_strings(scan.get("exclude", []), f"{source}: scan.exclude"),
         disabled_rules=_strings(rules.get("disable", []), f"{source}: rules.disable"),
+        rulesets=_strings(rules.get("rulesets", []), f"{source}: rules.rulesets"),
         extra_rules=tuple(root / p for p in _strings(rules.get("extra", []), f"{source}: rules.extra")),
         allowlists=_allowlists(data.get("allowlist", []), source),
         raw=data,

@@ -79,6 +79,10 @@ def shape_problems(rule: Rule) -> list[str]:
     for n, example in enumerate(rule.examples, 1):
         if not any(k in example.text.lower() for k in rule.keywords):
             problems.append(f"{where}: example {n} contains none of the keywords {list(rule.keywords)}")
+        if example.secret is None:
+            problems.append(f"{where}: example {n} must name its secret: {{ text = '...', secret = '...' }}")
+        elif example.secret not in example.text:
+            problems.append(f"{where}: example {n}: its secret does not occur in its text")
     return problems
 
 
@@ -93,6 +97,9 @@ def example_problems(rules: list[Rule], scanner: Scanner | None = None) -> list[
             ids = [f.rule_id for f in found]
             if ids != [rule.id]:
                 problems.append(f"{where}: example {n} should yield exactly one '{rule.id}' finding, got {ids or 'none'}")
+            elif example.secret is not None and found[0].secret != example.secret:
+                problems.append(f"{where}: example {n}: the secret group captured {found[0].secret[:40]!r}, "
+                                f"expected {example.secret[:40]!r}")
         for n, example in enumerate(rule.negative_examples, 1):
             found = scanner.scan(Chunk(text=example.text, path=example.path))
             if any(f.rule_id == rule.id for f in found):

@@ -1,8 +1,10 @@
-"""Load rule files (TOML data in rules/), check their shape, and compile patterns lazily.
+"""Load rule files (TOML data in rules/<family>/<provider>.toml), check their shape, and compile
+patterns lazily.
 
-A rule file holds `[[rules]]` tables. Patterns use the `regex` module and must have exactly
-one capturing group: the secret. Compilation happens on first use, so a scan that only
-touches a few rules (the pre-commit path) compiles only those.
+A rule file holds `[[rules]]` tables (format v2, docs/rules.md). Patterns use the `regex` module
+and must have exactly one capturing group: the secret. Each example names the secret it must
+yield. Compilation happens on first use, so a scan that only touches a few rules (the pre-commit
+path) compiles only those.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from regex import Pattern  # the name `regex` is shadowed by Rule.regex inside t
 
 from scanner.cache import cache_dir, write_cache
 from scanner.errors import RuleError
-from scanner.verify.spec import check_verify
+from scanner.verify.spec import VerifySpec, parse_verify_spec
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 CONFIDENCES = ("low", "medium", "high")
@@ -28,14 +30,18 @@ NEGATED_CLASS = regex.compile(r"\[\^(?:\\.|[^\]\\])*\]")
 REQUIRED_FIELDS = ("id", "name", "description", "pattern", "keywords", "severity", "confidence")
 OPTIONAL_FIELDS = (
     "provider", "entropy", "validator", "tags", "references", "examples", "negative_examples",
-    "path", "generic", "allow", "verify", "min_length", "exposure", "multiline",
+    "path", "generic", "allow", "verify", "min_length", "exposure", "multiline", "rulesets", "precise",
 )
+DEFAULT_RULESET = "default"  # every precise rule: what a scan runs unless --ruleset says otherwise
+ALL_RULESET = "all"
+RULESET_NAME = regex.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
 class Example:
     text: str
     path: str = "example.txt"
+    secret: str | None = None  # what the rule must capture from text (format v2 requires it)
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,19 @@ class Rule:
     examples: tuple[Example, ...] = ()
     negative_examples: tuple[Example, ...] = ()
     allow: RuleAllow = field(default_factory=RuleAllow)
-    verify: dict[str, Any] | None = None
+    verify: VerifySpec | None = None
     exposure: str | None = None
     multiline: bool = False  # matches may span more than the lines around a keyword
+    family: str = ""  # the rules/ folder it lives in: cloud, ai, payments …
+    rulesets: tuple[str, ...] = ()  # named groups beyond its family, `default` and `all`
+    precise: bool = True  # imprecise rules (shapes, not formats) run only when a ruleset names them
+
+    @property
+    def ruleset_names(self) -> frozenset[str]:
+        """Every ruleset this rule belongs to."""
+        implicit = {ALL_RULESET, self.provider, *([self.family] if self.family else []),
+                    *([DEFAULT_RULESET] if self.precise else [])}
+        return frozenset({*implicit, *self.rulesets})
 
     @functools.cached_property
     def spans_lines(self) -> bool:
@@ -105,7 +121,7 @@ def builtin_rules_dir() -> Path:
 
 def rule_files(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(path.glob("*.toml"))
+        return sorted(path.rglob("*.toml"))
     if path.is_file():
         return [path]
     raise RuleError(f"{path}: no such rule file or directory")
@@ -113,14 +129,13 @@ def rule_files(path: Path) -> list[Path]:
 
 def load_rules(extra: list[Path] | tuple[Path, ...] = (), *, builtin: bool = True) -> list[Rule]:
     """Load the built-in rules plus any extra files or directories; ids must be unique."""
-    files: list[Path] = rule_files(builtin_rules_dir()) if builtin else []
-    for path in extra:
-        files.extend(rule_files(Path(path)))
+    roots = [builtin_rules_dir()] if builtin else []
+    files = [(path, family_of(path, root)) for root in [*roots, *map(Path, extra)] for path in rule_files(root)]
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     cache = ParsedTomlCache()
-    for path in files:
-        for rule in load_rule_file(path, cache):
+    for path, family in files:
+        for rule in load_rule_file(path, cache, family=family):
             if rule.id in seen:
                 raise RuleError(f"{rule.origin}: rule '{rule.id}': duplicate id (also in {seen[rule.id]})")
             seen[rule.id] = rule.origin
@@ -191,7 +206,16 @@ class ParsedTomlCache:
         self.dirty = self.dirty or bool(gone)
 
 
-def load_rule_file(path: Path, cache: ParsedTomlCache | None = None) -> list[Rule]:
+def family_of(path: Path, root: Path) -> str:
+    """`rules/ai/openai.toml` is in family `ai`: the folder below the rules directory, if any."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return ""
+    return parts[0] if len(parts) > 1 else ""
+
+
+def load_rule_file(path: Path, cache: ParsedTomlCache | None = None, *, family: str = "") -> list[Rule]:
     data = cache.read(path) if cache is not None else read_toml(path)
     entries = data.get("rules")
     if not isinstance(entries, list) or not entries:
@@ -199,10 +223,22 @@ def load_rule_file(path: Path, cache: ParsedTomlCache | None = None) -> list[Rul
     unknown = set(data) - {"rules"}
     if unknown:
         raise RuleError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))}")
-    return [parse_rule(entry, origin=str(path), default_provider=path.stem) for entry in entries]
+    return [parse_rule(entry, origin=str(path), default_provider=path.stem, family=family) for entry in entries]
 
 
-def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
+def select_rulesets(rules: list[Rule], names: list[str] | tuple[str, ...]) -> list[Rule]:
+    """The rules in any of the named rulesets (`default` when none is named)."""
+    wanted = set(names) or {DEFAULT_RULESET}
+    known = {name for rule in rules for name in rule.ruleset_names}
+    unknown = sorted(wanted - known)
+    if unknown:
+        choices = sorted({r.family for r in rules if r.family} | {DEFAULT_RULESET, ALL_RULESET})
+        raise RuleError(f"unknown ruleset(s): {', '.join(unknown)}; try {', '.join(choices)}, a provider, "
+                        "or a name from a rule's `rulesets`")
+    return [rule for rule in rules if rule.ruleset_names & wanted]
+
+
+def parse_rule(entry: Any, *, origin: str, default_provider: str, family: str = "") -> Rule:
     if not isinstance(entry, dict):
         raise RuleError(f"{origin}: each [[rules]] entry must be a table")
     rule_id = entry.get("id")
@@ -226,8 +262,21 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
     if not isinstance(allow, dict) or set(allow) - {"stopwords", "regexes"}:
         raise RuleError(f"{where}: allow takes only 'stopwords' and 'regexes'")
     entropy = entry.get("entropy")
-    if entropy is not None and not isinstance(entropy, (int, float)):
+    if entropy is not None and (not isinstance(entropy, (int, float)) or isinstance(entropy, bool)):
         raise RuleError(f"{where}: entropy must be a number (bits per character)")
+    rulesets = _strings(entry.get("rulesets", []), where, "rulesets")
+    bad = [name for name in rulesets if not RULESET_NAME.fullmatch(name)]
+    if bad:
+        raise RuleError(f"{where}: ruleset name {bad[0]!r} must be lowercase letters, digits, '-' or '_'")
+    for name in ("generic", "multiline", "precise"):
+        if name in entry and not isinstance(entry[name], bool):
+            raise RuleError(f"{where}: {name} must be true or false")
+    min_length = entry.get("min_length", 0)
+    if not isinstance(min_length, int) or isinstance(min_length, bool) or min_length < 0:
+        raise RuleError(f"{where}: min_length must be a whole number >= 0")
+    for name in ("validator", "path", "exposure"):
+        if name in entry and not isinstance(entry[name], str):
+            raise RuleError(f"{where}: {name} must be a string")
     return Rule(
         id=rule_id,
         name=_string(entry["name"], where, "name"),
@@ -242,7 +291,7 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
         validator=entry.get("validator"),
         path=entry.get("path"),
         generic=bool(entry.get("generic", False)),
-        min_length=int(entry.get("min_length", 0)),
+        min_length=min_length,
         tags=_strings(entry.get("tags", []), where, "tags"),
         references=_strings(entry.get("references", []), where, "references"),
         examples=_examples(entry.get("examples", []), where, "examples"),
@@ -251,9 +300,12 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str) -> Rule:
             stopwords=tuple(s.lower() for s in _strings(allow.get("stopwords", []), where, "allow.stopwords")),
             regexes=_strings(allow.get("regexes", []), where, "allow.regexes"),
         ),
-        verify=check_verify(entry.get("verify"), where),
+        verify=parse_verify_spec(entry.get("verify"), where),
         exposure=entry.get("exposure"),
         multiline=bool(entry.get("multiline", False)),
+        family=family,
+        rulesets=rulesets,
+        precise=bool(entry.get("precise", True)),
     )
 
 
@@ -270,14 +322,19 @@ def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
 
 
 def _examples(value: Any, where: str, name: str) -> tuple[Example, ...]:
+    """Strings, or tables `{text, secret, path}`; `{secret}` alone is an example that is all secret."""
     if not isinstance(value, list):
         raise RuleError(f"{where}: {name} must be a list")
     examples = []
-    for item in value:
+    for n, item in enumerate(value, 1):
         if isinstance(item, str):
             examples.append(Example(text=item))
-        elif isinstance(item, dict) and isinstance(item.get("text"), str) and set(item) <= {"text", "path"}:
-            examples.append(Example(text=item["text"], path=str(item.get("path", "example.txt"))))
-        else:
-            raise RuleError(f"{where}: each entry of {name} must be a string or a table {{text, path}}")
+            continue
+        if not isinstance(item, dict) or set(item) - {"text", "path", "secret"} or not ({"text", "secret"} & set(item)):
+            raise RuleError(f"{where}: {name} #{n} must be a string or a table {{text, secret, path}}")
+        if not all(isinstance(v, str) and v for v in item.values()):
+            raise RuleError(f"{where}: {name} #{n}: text, secret and path must be non-empty strings")
+        secret = item.get("secret")
+        text = item.get("text", secret)
+        examples.append(Example(text=str(text), path=item.get("path", "example.txt"), secret=secret))
     return tuple(examples)

@@ -17,23 +17,29 @@ from scanner.errors import ConfigError
 from scanner.finding import Finding
 from scanner.pipeline import Scanner
 from scanner.report import Report, ScanStats, sort_findings
-from scanner.rules import Rule, load_rules
+from scanner.rules import Rule, builtin_rules_dir, load_rules, select_rulesets
 from scanner.sources.files import FileEntry, file_chunks, stdin_chunks, walk
 
 PARALLEL_MIN_FILES = 64  # below this, forking workers costs more than it saves
 BATCH_FILES = 32
 
 
-def select_rules(config: Config, extra_rules: Iterable[Path] = (), *, notices: list[str] | None = None) -> list[Rule]:
-    """Built-in rules, the config's `rules.extra` and `--rules` files, less the disabled ones.
+def select_rules(
+    config: Config, extra_rules: Iterable[Path] = (), *, rulesets: Iterable[str] = (), notices: list[str] | None = None
+) -> list[Rule]:
+    """The built-in rules of the chosen rulesets (`--ruleset`, else the config's, else `default`), the
+    config's `rules.extra` and `--rules` files (always), less the disabled ones.
 
     Rules that an untrusted config (one found in the scanned tree) adds lose their `verify` block:
     otherwise a pull request could point a rule matching real keys at its own host."""
     untrusted = () if config.trusted else config.extra_rules
-    rules = load_rules([*config.extra_rules, *extra_rules])
+    loaded = load_rules([*config.extra_rules, *extra_rules])  # built-ins first; ids unique across all
+    builtin_dir = str(builtin_rules_dir())
+    chosen = {rule.id for rule in select_rulesets(loaded, list(rulesets) or list(config.rulesets))}
+    rules = [rule for rule in loaded if rule.id in chosen or not rule.origin.startswith(builtin_dir)]
     if untrusted:
         rules = [_without_verify(rule, untrusted, notices) for rule in rules]
-    known = {rule.id for rule in rules}
+    known = {rule.id for rule in loaded}
     unknown = [r for r in config.disabled_rules if r not in known]
     if unknown:
         raise ConfigError(f"{config.source}: rules.disable names unknown rule(s): {', '.join(unknown)}")
@@ -54,9 +60,11 @@ def _within(origin: str, path: Path) -> bool:
     return origin_path == base or base in origin_path.parents
 
 
-def build_scanner(config: Config, *, extra_rules: Iterable[Path] = (), keep_suppressed: bool = False) -> Scanner:
+def build_scanner(
+    config: Config, *, extra_rules: Iterable[Path] = (), rulesets: Iterable[str] = (), keep_suppressed: bool = False
+) -> Scanner:
     notices = list(config.notices)
-    rules = select_rules(config, extra_rules, notices=notices)
+    rules = select_rules(config, extra_rules, rulesets=rulesets, notices=notices)
     return Scanner(engine=Engine(rules), config=config, keep_suppressed=keep_suppressed, notices=tuple(notices))
 
 

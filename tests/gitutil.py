@@ -36,7 +36,7 @@ def pair_rules_file(directory: Path) -> Path:
 
 def isolated_scanner(directory: Path, config: Config | None = None, *, keep_suppressed: bool = False) -> Scanner:
     """Stripe's rules plus the pair rule and nothing else, so team-mates' rule files can't change results."""
-    rules = load_rules([builtin_rules_dir() / "stripe.toml", pair_rules_file(directory)], builtin=False)
+    rules = load_rules([builtin_rules_dir() / "payments" / "stripe.toml", pair_rules_file(directory)], builtin=False)
     return Scanner(engine=Engine(rules), config=config or Config(root=directory), keep_suppressed=keep_suppressed)
 
 

@@ -63,13 +63,13 @@ def body(rng: random.Random, length: int = 32) -> str:
 
 
 def live_key(rng: random.Random) -> str:
-    """A random string in the shape of rules/stripe.toml's stripe.secret-key (never a real key)."""
+    """A random string in the shape of rules/payments/stripe.toml's stripe.secret-key (never a real key)."""
     return "sk_live_" + body(rng, 32)
 
 
 def stripe_scanner(tmp_path: Path | None = None, *, with_test_rules: bool = False, config: Config | None = None) -> Scanner:
-    """A scanner on rules/stripe.toml (and the test rules above), independent of other rule files."""
-    files = [ROOT / "rules" / "stripe.toml"]
+    """A scanner on rules/payments/stripe.toml (and the test rules above), independent of other rule files."""
+    files = [ROOT / "rules" / "payments" / "stripe.toml"]
     if with_test_rules:
         assert tmp_path is not None
         extra = tmp_path / "test-rules.toml"

@@ -260,7 +260,7 @@ pattern = '(?:(x+)+)y'
 keywords = ["x"]
 severity = "low"
 confidence = "low"
-examples = ["xy"]
+examples = [{ text = "xy", secret = "x" }]
 negative_examples = ["y"]
 """)
     result = run_keysweep("rules", "check", str(tmp_path / "r.toml"))
@@ -271,6 +271,7 @@ negative_examples = ["y"]
     assert f"{where}: pattern has 2 groups, expected 1 (the secret); use (?:...) for others" in lines
     assert f"{where}: needs at least one negative example" in lines
     assert f"{where}: example 1 contains none of the keywords ['zz']" in lines
+    assert f"{where}: example 1 must name its secret: {{ text = '...', secret = '...' }}" in lines
     assert f"{where}: pattern takes over 1.5 s on a pathological 1 MB input" in lines
 
 

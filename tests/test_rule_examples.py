@@ -24,7 +24,7 @@ NEGATIVES = [
 def test_example_yields_exactly_its_finding(rule, n, example) -> None:
     found = SCANNER.scan(Chunk(text=example.text, path=example.path))
     assert [f.rule_id for f in found] == [rule.id]
-    assert found[0].secret in example.text
+    assert found[0].secret == example.secret
 
 
 @pytest.mark.parametrize(("rule", "n", "example"), NEGATIVES)

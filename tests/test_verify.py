@@ -19,7 +19,7 @@ from scanner.errors import ConfigError, RuleError
 from scanner.finding import Finding
 from scanner.rules import load_rules
 from scanner.verify.run import VerifyPlan, VerifySettings, parse_verify, verify_findings
-from scanner.verify.spec import check_verify
+from scanner.verify.spec import parse_verify_spec
 from scanner.verify.target import is_public
 
 LIVE, INVALID = random_key("sk_live_"), random_key("sk_live_")
@@ -207,7 +207,7 @@ def test_the_concurrency_limit_holds(tmp_path: Path) -> None:
 )
 def test_the_rule_loader_rejects_malformed_verify_tables(table, message) -> None:
     with pytest.raises(RuleError, match="rules/x.toml: rule 'x.y': .*" + re.escape(message)):
-        check_verify(table, "rules/x.toml: rule 'x.y'")
+        parse_verify_spec(table, "rules/x.toml: rule 'x.y'")
 
 
 def test_verify_settings_are_checked() -> None:

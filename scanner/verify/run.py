@@ -24,7 +24,6 @@ from scanner.finding import Finding
 from scanner.revoke.delivery import failure, retry_after
 from scanner.revoke.transport import request
 from scanner.rules import Rule
-from scanner.verify.spec import VerifySpec
 from scanner.verify.status import RATE_LIMITED, UNKNOWN, Verification, status_for
 from scanner.verify.target import Refused, destination, endpoint
 
@@ -118,7 +117,7 @@ def verify_findings(findings: list[Finding], *, rules_by_id: dict[str, Rule], pl
 
 def check_key(rule: Rule, secret: str, *, plan: VerifyPlan, limiter: RateLimiter) -> Verification:
     assert rule.verify is not None
-    spec = VerifySpec.from_table(rule.verify)
+    spec = rule.verify
     url, explicit = endpoint(rule, spec.url, plan.overrides)
     parts = urlsplit(url)
     shown = f"{spec.method} {parts.hostname}{parts.path}"  # never the query: it may hold the key

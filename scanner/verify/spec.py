@@ -9,12 +9,14 @@
     basic = "username"                               # auth = "basic": the key is the username (or password)
     headers = { Accept = "application/json" }        # optional fixed headers (never credentials)
 
-Checked when rules load, so a malformed block fails `keysweep rules check` and every scan.
+Checked and typed when rules load (`Rule.verify` is a VerifySpec), so a malformed block fails
+`keysweep rules check` and every scan.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -62,8 +64,11 @@ class VerifySpec:
         return url, headers
 
 
-def check_verify(value: Any, where: str) -> dict[str, Any] | None:
-    """Validate a rule's verify table (None when absent); return it unchanged."""
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token: no spaces, colons or line breaks
+
+
+def parse_verify_spec(value: Any, where: str) -> VerifySpec | None:
+    """A rule's verify table, validated and typed (None when absent)."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -77,16 +82,21 @@ def check_verify(value: Any, where: str) -> dict[str, Any] | None:
         raise RuleError(f"{where}: verify.url must be an https:// URL without credentials")
     if value.get("auth") not in AUTH_KINDS:
         raise RuleError(f"{where}: verify.auth must be one of {', '.join(AUTH_KINDS)}")
-    if str(value.get("method", "GET")).upper() not in METHODS:
+    method = value.get("method", "GET")
+    if not isinstance(method, str) or method.upper() not in METHODS:
         raise RuleError(f"{where}: verify.method must be one of {', '.join(METHODS)} (a harmless read)")
     for name in ("header", "param"):
         if name in value and (not isinstance(value[name], str) or not value[name].strip()):
             raise RuleError(f"{where}: verify.{name} must be a non-empty string")
+    if "header" in value and not HEADER_NAME.fullmatch(value["header"]):
+        raise RuleError(f"{where}: verify.header must be a header name (letters, digits, '-')")
     if value.get("basic", "username") not in ("username", "password"):
         raise RuleError(f"{where}: verify.basic must be 'username' or 'password'")
     headers = value.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         raise RuleError(f"{where}: verify.headers must be a table of strings")
+    if not all(HEADER_NAME.fullmatch(k) and "\r" not in v and "\n" not in v for k, v in headers.items()):
+        raise RuleError(f"{where}: verify.headers must hold header names and one-line values")
     if CREDENTIAL_HEADERS & {k.lower() for k in headers}:
         raise RuleError(f"{where}: verify.headers must not carry credentials; the key goes where verify.auth says")
-    return value
+    return VerifySpec.from_table(value)

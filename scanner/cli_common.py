@@ -1,0 +1,127 @@
+"""What every scanning command shares: its options, gathered into one OutputOptions, and `emit`,
+which applies accepted findings, prints warnings, writes the report and picks the exit status.
+
+Both cli.py and cli_git.py import this module; neither imports the other's commands' helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scanner.errors import ExitCode
+
+FORMATS = ("text", "json", "jsonl", "sarif", "csv")
+MAX_WARNINGS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """The options every scanning command shares (see `scan_options`)."""
+
+    fmt: str
+    output: Path | None
+    redact: bool
+    config: Path | None
+    rules: tuple[Path, ...]
+    exit_code: int
+    jobs: int | None
+    show_suppressed: bool
+    baseline: Path | None = None  # accepted findings (scanner/filters/baseline.py)
+    ignore_file: Path | None = None
+    report_unused_ignores: bool = False
+    rulesets: tuple[str, ...] = ()  # built-in rulesets to run; empty: the config's, else `default`
+
+
+def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every scanning command, gathered into one OutputOptions argument."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+                     help="Report format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report here (created with 0600 permissions) instead of stdout."),
+        click.option("--no-redact", is_flag=True, help="Show secrets in full (redacted to a prefix by default)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Config file (default: .keysweep.toml or [tool.keysweep] in pyproject.toml, "
+                          "found from the scanned path upward)."),
+        click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
+                     help="Extra rule file or directory (repeatable)."),
+        click.option("--ruleset", "rulesets", multiple=True, metavar="NAME",
+                     help="Run the built-in rules of this ruleset (repeatable): default (every precise rule), all, "
+                          "a family (cloud, ai, payments …) or a provider. Extra rule files always run."),
+        click.option("--exit-code", type=click.IntRange(0, 255), default=1, show_default=True,
+                     help="Exit status when findings remain."),
+        click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes (default: all cores)."),
+        click.option("--show-suppressed", is_flag=True,
+                     help="Also list candidates that filters suppressed, with the reason."),
+        click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Report only findings not in this baseline (see `keysweep baseline create`)."),
+        click.option("--ignore-file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Fingerprints to ignore (default: .keysweepignore in the project root, if any)."),
+        click.option("--report-unused-ignores", is_flag=True,
+                     help="Warn about ignore-file entries that matched no finding."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    def wrapper(fmt: str, output: Path | None, no_redact: bool, config_path: Path | None,
+                extra_rules: tuple[Path, ...], exit_code: int, jobs: int | None, show_suppressed: bool,
+                **kwargs: Any) -> Any:
+        opts = OutputOptions(fmt, output, not no_redact, config_path, extra_rules, exit_code, jobs, show_suppressed,
+                             baseline=kwargs.pop("baseline"), ignore_file=kwargs.pop("ignore_file"),
+                             report_unused_ignores=kwargs.pop("report_unused_ignores"),
+                             rulesets=kwargs.pop("rulesets"))
+        return command(opts=opts, **kwargs)
+
+    wrapper.__name__ = command.__name__
+    wrapper.__doc__ = command.__doc__
+    wrapper.__click_params__ = command.__click_params__  # type: ignore[attr-defined]
+    return wrapper
+
+
+def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: Any = None) -> ExitCode | int:
+    """Apply the baseline and ignore file, print warnings, write the report, and choose the exit status.
+
+    root is the directory report paths are relative to (a repository's root for git findings).
+    post (from `LiveOptions.prepare`) verifies keys before the report and revokes them after it.
+    """
+    from scanner.output import use_color, write_report
+    from scanner.reporters import render
+
+    report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
+    if post is not None:
+        report = post.before_output(report)
+    warnings = report.stats.warnings
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
+        click.echo(f"keysweep: warning: {warning}", err=True)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        click.echo(f"keysweep: warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more", err=True)
+    color = opts.fmt == "text" and opts.output is None and use_color()
+    write_report(render(report, opts.fmt, redact=opts.redact, color=color), opts.output)
+    if post is not None:
+        post.after_output(report, root=root)  # never changes the exit status
+    return opts.exit_code if report.findings else ExitCode.CLEAN
+
+
+def show_notices(notices: tuple[str, ...] | list[str]) -> None:
+    """What was ignored for safety (scanner/config.py), said before the scan starts."""
+    for notice in notices:
+        click.echo(f"keysweep: warning: {notice}", err=True)
+
+
+def apply_accepted_findings(report: Any, opts: OutputOptions, *, root: Path) -> Any:
+    """Baseline and .keysweepignore, matched the same way for every command that emits a report."""
+    from scanner.filters.baseline import IGNORE_FILE, apply_accepted, load_accepted
+
+    if opts.baseline is None and opts.ignore_file is None and not (root / IGNORE_FILE).is_file():
+        return report
+    accepted = load_accepted(baseline=opts.baseline, ignore_file=opts.ignore_file, root=root)
+    assert accepted is not None
+    report, unused = apply_accepted(report, accepted, root=root, keep_suppressed=opts.show_suppressed)
+    if opts.report_unused_ignores:
+        report.stats.warnings.extend(f"{accepted.ignore_source}:{i.line}: ignore matched no finding" for i in unused)
+    return report
