@@ -36,7 +36,8 @@ def scan(opts: OutputOptions, live: LiveOptions, paths: tuple[str, ...], treat_a
     import dataclasses
 
     from scanner.config import load_config
-    from scanner.scan import build_scanner, default_jobs, scan_paths
+    from scanner.execution import default_jobs
+    from scanner.scan import build_scanner, scan_paths
 
     targets = list(paths) or ["."]
     start = next((Path(p) for p in targets if p != "-"), Path.cwd())

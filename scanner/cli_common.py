@@ -84,17 +84,23 @@ def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: Any = None) -> ExitCode | int:
-    """Apply the baseline and ignore file, print warnings, write the report, and choose the exit status.
+    """Run the report-time filters (baseline, ignore file; --only-verified after --verify), print
+    warnings, write the report, and choose the exit status.
 
     root is the directory report paths are relative to (a repository's root for git findings).
     post (from `LiveOptions.prepare`) verifies keys before the report and revokes them after it.
     """
+    from scanner.filters.stage import filter_report
     from scanner.output import use_color, write_report
     from scanner.reporters import render
 
     report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
     if post is not None:
-        report = post.before_output(report)
+        report = post.verify(report)
+        if post.only_verified:
+            from scanner.filters.verified import ONLY_VERIFIED
+
+            report = filter_report(report, [ONLY_VERIFIED], keep_suppressed=opts.show_suppressed)
     warnings = report.stats.warnings
     for warning in warnings[:MAX_WARNINGS_SHOWN]:
         click.echo(f"keysweep: warning: {warning}", err=True)
@@ -114,14 +120,18 @@ def show_notices(notices: tuple[str, ...] | list[str]) -> None:
 
 
 def apply_accepted_findings(report: Any, opts: OutputOptions, *, root: Path) -> Any:
-    """Baseline and .keysweepignore, matched the same way for every command that emits a report."""
-    from scanner.filters.baseline import IGNORE_FILE, apply_accepted, load_accepted
+    """Filters 6 and 7 (baseline, .keysweepignore), matched the same way for every command."""
+    from scanner.filters.baseline import IGNORE_FILE, AcceptedFilters, load_accepted
+    from scanner.filters.stage import filter_report
 
     if opts.baseline is None and opts.ignore_file is None and not (root / IGNORE_FILE).is_file():
         return report
     accepted = load_accepted(baseline=opts.baseline, ignore_file=opts.ignore_file, root=root)
     assert accepted is not None
-    report, unused = apply_accepted(report, accepted, root=root, keep_suppressed=opts.show_suppressed)
+    filters = AcceptedFilters(accepted, root=root)
+    report = filter_report(report, filters.filters, keep_suppressed=opts.show_suppressed)
+    filters.note_suppressed(report.suppressed)
     if opts.report_unused_ignores:
-        report.stats.warnings.extend(f"{accepted.ignore_source}:{i.line}: ignore matched no finding" for i in unused)
+        report.stats.warnings.extend(f"{accepted.ignore_source}:{i.line}: ignore matched no finding"
+                                     for i in filters.unused())
     return report

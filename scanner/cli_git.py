@@ -42,8 +42,10 @@ def git(opts: OutputOptions, live: LiveOptions, repo: str, staged: bool, range_s
     including keys that were committed and later deleted. Each key is reported once, named for
     the commit that introduced it, with every place it was added."""
     from scanner.config import load_config
-    from scanner.scan import build_scanner, default_jobs
-    from scanner.sources.git import git_report, pre_push_revs, range_revs, since_revs
+    from scanner.execution import default_jobs
+    from scanner.scan import build_scanner
+    from scanner.sources.git import git_report
+    from scanner.sources.git_revs import pre_push_revs, range_revs, since_revs
     from scanner.sources.gitrepo import Repo
 
     modes = [name for name, on in (("--staged", staged), ("--range", range_spec), ("--since-commit", since_commit),
@@ -90,7 +92,8 @@ def baseline_create(paths: tuple[str, ...], output: Path, from_git: bool, config
     from scanner.config import load_config
     from scanner.filters.baseline import render_baseline
     from scanner.output import write_report
-    from scanner.scan import build_scanner, default_jobs, scan_paths
+    from scanner.execution import default_jobs
+    from scanner.scan import build_scanner, scan_paths
 
     targets = list(paths) or ["."]
     if from_git:

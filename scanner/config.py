@@ -84,6 +84,11 @@ class Config:
     revoke_source: str | None = None  # the trusted file the [revoke] table came from
     notices: tuple[str, ...] = ()  # what was ignored for safety, shown on stderr
 
+    @functools.cached_property
+    def skip_globs(self) -> tuple[str, ...]:
+        """Paths never read: excludes, and allowlists that name only paths (nothing in them could count)."""
+        return self.exclude + tuple(glob for a in self.allowlists if a.is_path_only for glob in a.paths)
+
     def relative(self, fs_path: str) -> str:
         """A filesystem path as config globs see it: relative to the config's directory."""
         absolute = os.path.abspath(fs_path)

@@ -34,6 +34,14 @@ class Candidate:
     rejected: str | None = None  # why the rule's own checks turned it down
 
 
+@dataclass
+class EngineCounters:
+    """How chunks were searched: around candidate places (Hyperscan forms) or keyword hits."""
+
+    candidate_chunks: int = 0
+    keyword_chunks: int = 0
+
+
 class Engine:
     def __init__(self, rules: list[Rule], *, native: bool = True) -> None:
         self.rules = rules
@@ -49,6 +57,12 @@ class Engine:
         self._candidates_ready = False
         self._deferred = False  # not cached and the cache is read-only: compile only for a big scan
         self._scanned_chars = 0
+        self.counters = EngineCounters()
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the candidate database is in use (loaded or compiled) by now."""
+        return self._candidates is not None
 
     @property
     def prefilter(self) -> PythonPrefilter | HyperscanPrefilter:
@@ -78,6 +92,13 @@ class Engine:
                 return None
         return self._candidates
 
+    def __getstate__(self) -> dict[str, object]:
+        """For spawned workers: native databases are not pickled; each worker loads them from the
+        on-disk cache that `prepare` filled (or builds them itself)."""
+        state = dict(self.__dict__)
+        state.update(_prefilter=None, _candidates=None, _candidates_ready=False)
+        return state
+
     def prepare(self) -> None:
         """Build (or load) the native databases once, before worker processes fork."""
         if self.candidates is None or len(self.candidates.covered) < len(self.rules):
@@ -89,17 +110,19 @@ class Engine:
     def find(self, text: str, path: str, *, keep_rejected: bool = False) -> list[Candidate]:
         """All accepted candidates in text (and rejected ones too when asked), overlaps resolved."""
         found: list[Candidate] = []
-        ends = self._candidate_ends(text)
+        ends = self.candidate_ends(text)
         if ends is None:
+            self.counters.keyword_chunks += 1
             self._find_by_keywords(text, path, found, keep_rejected)
         else:
+            self.counters.candidate_chunks += 1
             self._find_at_candidates(text, path, ends, found, keep_rejected)
             covered = self._candidates.covered if self._candidates else frozenset()
             if len(covered) < len(self.rules):
                 self._find_by_keywords(text, path, found, keep_rejected, skip=covered)
         return resolve_overlaps(found)
 
-    def _candidate_ends(self, text: str) -> dict[int, list[int]] | None:
+    def candidate_ends(self, text: str) -> dict[int, list[int]] | None:
         """Each covered rule's possible match places, or None where keyword windows must do:
         without Hyperscan, or in a chunk dense with candidate shapes."""
         finder = self._finder_for(text)

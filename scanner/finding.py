@@ -5,7 +5,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanner.rules import Rule
+
+
+@dataclass(frozen=True)
+class FindingContext:
+    """What scan-time filters look at besides the finding: never reported, dropped after the stage."""
+
+    rule: Rule
+    rel_path: str  # as config globs see it
+    match: str  # the whole pattern match
+    lines: str  # the match's line(s), within reach: where an allow comment would be
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,7 @@ class Finding:
     tags: tuple[str, ...] = ()
     suppressed: str | None = None  # why a filter dropped it, for --show-suppressed
     extra: dict[str, Any] = field(default_factory=dict)
+    context: FindingContext | None = field(default=None, compare=False, repr=False)
 
     @property
     def secret_sha256(self) -> str:

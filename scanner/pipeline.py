@@ -1,16 +1,16 @@
-"""Chunk → engine candidates → findings with filters applied. Every source funnels through here."""
+"""Chunk → engine candidates → located findings → the filter stage. Every source funnels through here."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scanner.chunk import Chunk
 from scanner.config import Config
 from scanner.engine import Candidate, Engine
-from scanner.filters.allowlist import config_allow_reason, has_inline_allow, rule_allow_reason
-from scanner.filters.placeholders import placeholder_reason
-from scanner.finding import Finding
+from scanner.filters import stage
+from scanner.finding import Finding, FindingContext
 
 LINE_REACH = 1024  # how much of a long line the allow filters look at, either side of a match
 SNIPPET_CONTEXT = 60  # characters either side of the secret; a minified line is never shown whole
@@ -25,6 +25,14 @@ class Scanner:
     keep_suppressed: bool = False
     notices: tuple[str, ...] = ()  # what the config or rules asked for and was ignored, for stderr
 
+    @functools.cached_property
+    def filters(self) -> tuple[stage.Filter, ...]:
+        return stage.scan_filters(self.config)
+
+    def __getstate__(self) -> dict[str, object]:
+        """For spawned workers: the filters are rebuilt there (they close over the config)."""
+        return {k: v for k, v in self.__dict__.items() if k != "filters"}
+
     def scan(self, chunk: Chunk) -> list[Finding]:
         candidates = self.engine.find(chunk.text, chunk.path, keep_rejected=self.keep_suppressed)
         if not candidates:
@@ -33,13 +41,14 @@ class Scanner:
         findings = []
         for candidate, position in zip(candidates, positions(chunk.text, candidates)):
             finding = self._finding(chunk, candidate, position, rel_path)
-            if chunk.relocate is not None:
+            if chunk.relocate is not None:  # locators only locate (or drop a duplicate seen twice)
                 relocated = chunk.relocate(finding)
                 if relocated is None:
                     continue
                 finding = relocated
+            finding = stage.apply(finding, self.filters)
             if finding.suppressed is None or self.keep_suppressed:
-                findings.append(finding)
+                findings.append(finding.replace(context=None))
         return findings
 
     def _finding(self, chunk: Chunk, c: Candidate, position: tuple[int, int, int, int], rel_path: str) -> Finding:
@@ -51,16 +60,7 @@ class Scanner:
         line_start = text.rfind("\n", low, c.match_start) + 1 or low
         line_end = text.find("\n", c.match_end, high)
         lines = text[line_start : high if line_end < 0 else line_end]
-        match = text[c.match_start : c.match_end]
-        reason = (
-            c.rejected
-            or placeholder_reason(c.secret)
-            or rule_allow_reason(c.rule, c.secret)
-            or has_inline_allow(lines)
-            or config_allow_reason(
-                self.config.allowlists, rule_id=c.rule.id, rel_path=rel_path, secret=c.secret, match=match, line=lines
-            )
-        )
+        context = FindingContext(c.rule, rel_path, text[c.match_start : c.match_end], lines)
         return Finding(
             rule_id=c.rule.id,
             rule_name=c.rule.name,
@@ -79,8 +79,9 @@ class Scanner:
             context_before=context_before(text, c.start),
             context_after=context_after(text, c.end),
             tags=c.rule.tags,
-            suppressed=reason,
+            suppressed=c.rejected,  # filter 1: the rule's own checks
             extra=dict(chunk.extra),
+            context=context,
         )
 
 

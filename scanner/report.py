@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,3 +62,17 @@ class Report:
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.path, f.line, f.column, f.rule_id, f.commit or ""))
+
+
+def build_report(rules: Iterable[Rule], findings: Iterable[Finding], stats: ScanStats, started: float,
+                 extra_stats: dict[str, Any] | None = None) -> Report:
+    """The one place a Report is made: findings sorted, the suppressed ones kept apart."""
+    ordered = sort_findings(list(findings))
+    return Report(
+        findings=[f for f in ordered if f.suppressed is None],
+        suppressed=[f for f in ordered if f.suppressed is not None],
+        stats=stats,
+        rules=tuple(rules),
+        duration_s=time.monotonic() - started,
+        extra_stats=dict(extra_stats or {}),
+    )

@@ -1,10 +1,9 @@
-"""Run a scan: build the engine once, feed it chunks (in worker processes for big trees), collect a Report."""
+"""Run a scan of files: build the engine once, feed it chunks (in worker processes for big trees), collect a Report."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -16,7 +15,8 @@ from scanner.engine import Engine
 from scanner.errors import ConfigError
 from scanner.finding import Finding
 from scanner.pipeline import Scanner
-from scanner.report import Report, ScanStats, sort_findings
+from scanner.execution import run_parallel
+from scanner.report import Report, ScanStats, build_report
 from scanner.rules import Rule, builtin_rules_dir, load_rules, select_rulesets
 from scanner.sources.files import FileEntry, file_chunks, stdin_chunks, walk
 
@@ -68,27 +68,13 @@ def build_scanner(
     return Scanner(engine=Engine(rules), config=config, keep_suppressed=keep_suppressed, notices=tuple(notices))
 
 
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def collect(scanner: Scanner, chunks: Iterable[Chunk]) -> list[Finding]:
     return [finding for chunk in chunks for finding in scanner.scan(chunk)]
 
 
-def make_report(scanner: Scanner, findings: Iterable[Finding], stats: ScanStats, started: float) -> Report:
-    findings = sort_findings(list(findings))
-    return Report(
-        findings=[f for f in findings if f.suppressed is None],
-        suppressed=[f for f in findings if f.suppressed is not None],
-        stats=stats,
-        rules=tuple(scanner.engine.rules),
-        duration_s=time.monotonic() - started,
-    )
-
-
 def scan_paths(
-    paths: list[str], *, scanner: Scanner, jobs: int = 1, read_stdin: Callable[[], bytes | BinaryIO] | None = None
+    paths: list[str], *, scanner: Scanner, jobs: int = 1, read_stdin: Callable[[], BinaryIO] | None = None,
+    method: str | None = None,
 ) -> Report:
     """Scan files and directories ('-' is standard input, read with read_stdin)."""
     started = time.monotonic()
@@ -99,26 +85,24 @@ def scan_paths(
     if "-" in paths and read_stdin is not None:
         findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats, config=scanner.config)))
     first = list(itertools.islice(entries, PARALLEL_MIN_FILES))
-    if jobs > 1 and len(first) == PARALLEL_MIN_FILES:
-        # Workers start on the first batches while the rest of the tree is still being walked.
-        findings.extend(_scan_parallel(scanner, itertools.chain(first, entries), jobs, stats))
-    else:
-        for entry in itertools.chain(first, entries):
-            findings.extend(collect(scanner, file_chunks(entry, config=scanner.config, stats=stats)))
+    parallel = jobs > 1 and len(first) == PARALLEL_MIN_FILES
+    if parallel:
+        scanner.engine.prepare()  # compiled once here, then loaded by (or inherited into) the workers
+    # Workers start on the first batches while the rest of the tree is still being walked.
+    for found, batch_stats in run_parallel(scan_file_batch, _batches(itertools.chain(first, entries)),
+                                           state=scanner, jobs=jobs if parallel else 1, method=method):
+        findings.extend(found)
+        stats.merge(batch_stats)
     stats.merge(walk_stats)
-    return make_report(scanner, findings, stats, started)
+    return build_report(scanner.engine.rules, findings, stats, started)
 
 
-# Worker processes inherit the scanner through fork rather than unpickling it per task.
-_WORKER_SCANNER: Scanner | None = None
-
-
-def _scan_batch(batch: list[FileEntry]) -> tuple[list[Finding], ScanStats]:
-    assert _WORKER_SCANNER is not None
+def scan_file_batch(scanner: Scanner, batch: list[FileEntry]) -> tuple[list[Finding], ScanStats]:
+    """One task: a few files, scanned in a worker (or in-process)."""
     stats = ScanStats()
     found = []
     for entry in batch:
-        found.extend(collect(_WORKER_SCANNER, file_chunks(entry, config=_WORKER_SCANNER.config, stats=stats)))
+        found.extend(collect(scanner, file_chunks(entry, config=scanner.config, stats=stats)))
     return found, stats
 
 
@@ -126,19 +110,3 @@ def _batches(entries: Iterable[FileEntry]) -> Iterator[list[FileEntry]]:
     iterator = iter(entries)
     while batch := list(itertools.islice(iterator, BATCH_FILES)):
         yield batch
-
-
-def _scan_parallel(scanner: Scanner, entries: Iterable[FileEntry], jobs: int, stats: ScanStats) -> list[Finding]:
-    import multiprocessing  # ~10 ms of start-up that a staged or single-file scan does not need
-
-    global _WORKER_SCANNER
-    _WORKER_SCANNER = scanner
-    scanner.engine.prepare()
-    findings: list[Finding] = []
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes=jobs) as pool:
-        for found, batch_stats in pool.imap_unordered(_scan_batch, _batches(entries)):
-            findings.extend(found)
-            stats.merge(batch_stats)
-    _WORKER_SCANNER = None
-    return findings

@@ -44,6 +44,8 @@ def source_position(path: Path, text: str) -> tuple[int, int]:
     return line, column
 
 
+@pytest.mark.slow
+@pytest.mark.external
 @pytest.mark.parametrize("out_dir", ["dist", "build", ".next/static/chunks", "public"])
 def test_esbuild_bundle_findings_map_to_original_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out_dir: str) -> None:
     keys = write_app(tmp_path, random.Random(11))
@@ -76,6 +78,8 @@ def test_esbuild_bundle_findings_map_to_original_sources(tmp_path: Path, monkeyp
     assert from_map.extra["sourcemap"] == f"{out_dir}/app.js.map"
 
 
+@pytest.mark.slow
+@pytest.mark.external
 def test_inline_source_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     keys = write_app(tmp_path, random.Random(12))
     build(tmp_path, "src/app.js", "--sourcemap=inline", "--outfile=public/inline.js")
@@ -96,6 +100,7 @@ def test_inline_source_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert in_map.extra["sourcemap"] == "public/inline.js (inline source map)"
 
 
+@pytest.mark.slow
 def test_ten_megabyte_single_line_bundle(tmp_path: Path) -> None:
     """Keys placed across every 1 MiB window cut of a 10 MB line: each found once, at its column,
     with a short snippet (never the line)."""

@@ -101,9 +101,9 @@ def test_windowed_confirmation_on_one_minified_line_equals_a_whole_text_pass(see
 def test_a_chunk_dense_with_candidates_falls_back_to_keyword_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     text = haystack(4)
     engine = Engine(RULES)
-    assert engine._candidate_ends(text) is not None
+    assert engine.candidate_ends(text) is not None
     monkeypatch.setattr(engine_module, "CANDIDATE_LIMIT", -len(text))  # every chunk is too dense now
-    assert engine._candidate_ends(text) is None
+    assert engine.candidate_ends(text) is None
     assert spans(engine.find(text, "example.txt")) == spans(every_rule_over_the_whole_text(text, "example.txt"))
 
 
@@ -121,10 +121,10 @@ def test_a_long_value_on_a_minified_line_is_found_whole() -> None:
 
 def test_small_chunks_run_only_the_rules_with_candidates() -> None:
     engine = Engine(RULES)
-    ends = engine._candidate_ends('if token is None or not api_key: raise MissingSecret(password_hint)')
+    ends = engine.candidate_ends('if token is None or not api_key: raise MissingSecret(password_hint)')
     assert ends == {}
     key = "sk_live_" + "u8jzPde0IgxLd6GncfBAepfJ"
-    ends = engine._candidate_ends(f'STRIPE_KEY = "{key}"')
+    ends = engine.candidate_ends(f'STRIPE_KEY = "{key}"')
     assert ends is not None and "stripe.secret-key" in {RULES[i].id for i in ends}
 
 
@@ -184,7 +184,7 @@ def test_multiline_rules_in_wide_windows_find_what_a_whole_text_pass_finds(rule,
     for example in rule.examples:
         text = f"{filler}\n{example.text}\n{filler}"
         assert KeywordWindows(text).rule_spans(rule) is not None  # really windowed
-        ends = engine._candidate_ends(text)
+        ends = engine.candidate_ends(text)
         assert ends is not None
         assert CandidateWindows(text, ends, RULES).rule_spans(rule) is not None
         windowed = spans(engine.find(text, example.path))
@@ -208,7 +208,7 @@ def test_without_a_writable_cache_only_a_big_scan_compiles(tmp_path, monkeypatch
     assert 50_000 < len(text) < 200_000
     whole = spans(every_rule_over_the_whole_text(text, "example.txt"))
     assert spans(engine.find(text, "example.txt")) == whole
-    assert engine._candidates is None and engine._deferred  # keyword windows so far
+    assert not engine.compiled and engine.counters.keyword_chunks == 1  # keyword windows so far
     assert spans(engine.find(text, "example.txt")) == whole
     assert spans(engine.find(text, "example.txt")) == whole
-    assert engine._candidates is not None  # the scan grew past the threshold: compiled
+    assert engine.compiled and engine.counters.candidate_chunks == 1  # the scan grew past the threshold: compiled

@@ -167,7 +167,7 @@ def test_max_age_flags_old_keys(history, tmp_path: Path) -> None:
 def test_range_scans_only_what_those_commits_add(history, tmp_path: Path) -> None:
     scanner = isolated_scanner(tmp_path)
     repo = Repo(history["path"])
-    from scanner.sources.git import range_revs
+    from scanner.sources.git_revs import range_revs
 
     report = git_report(repo, scanner=scanner, revs=range_revs(repo, f"{history['pair']}..main"), now=JAN[20])
     got = {(f.secret, f.commit, f.path, f.line) for f in report.findings}
@@ -191,11 +191,13 @@ def test_cli_json_carries_the_git_fields(history, tmp_path: Path) -> None:
     assert result.stderr == ""  # not a terminal: no progress
 
 
-def test_worker_processes_find_the_same(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import scanner.sources.git as git_source
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_worker_processes_find_the_same(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    import scanner.sources.git_blobs as blobs_module
 
-    monkeypatch.setattr(git_source, "PARALLEL_MIN_BLOBS", 1)
-    monkeypatch.setattr(git_source, "BATCH_BYTES", 64)  # several blobs per task, several tasks
+    monkeypatch.setattr(blobs_module, "PARALLEL_MIN_BLOBS", 1)
+    monkeypatch.setattr(blobs_module, "BATCH_BYTES", 64)  # several blobs per task, several tasks
+    monkeypatch.setenv("KEYSWEEP_START_METHOD", method)
 
     def rows(jobs: int) -> list[tuple]:
         report = git_report(Repo(history["path"]), scanner=isolated_scanner(tmp_path), now=JAN[20], jobs=jobs)

@@ -12,7 +12,8 @@ import pytest
 from conftest import DATA, run_keysweep
 from gitutil import GitRepo, isolated_scanner
 from scanner.config import parse_config
-from scanner.sources.git import git_report, pre_push_revs
+from scanner.sources.git import git_report
+from scanner.sources.git_revs import pre_push_revs
 from scanner.sources.gitrepo import Repo
 
 BASE_KEY = "sk_live_Zx4KdN9qWm2RtPb7LcVh5JsYf8Ge"

@@ -100,7 +100,7 @@ def test_rotated_compressed_logs(tmp_path: Path, suffix: str, compress) -> None:
         assert found[key].extra["timestamp"].startswith("2024-05-0")
 
 
-@pytest.mark.parametrize("size", [48, 64, 97, 256, 1000, 1 << 20])
+@pytest.mark.parametrize("size", [48, 64, 97, 256, 1000, pytest.param(1 << 20, marks=pytest.mark.slow)])
 def test_windows_lose_nothing_and_repeat_nothing(tmp_path: Path, size: int) -> None:
     """Tiny windows over a gzip log: keys straddle every kind of cut (between lines, inside a long
     line, inside a multi-line block) and each is still reported once, where it is."""

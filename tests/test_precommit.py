@@ -86,6 +86,7 @@ def user_repo(tmp_path: Path, framework: dict[str, str]) -> tuple[GitRepo, dict[
     return repo, env
 
 
+@pytest.mark.slow
 def test_framework_blocks_a_commit_that_adds_a_key(user_repo) -> None:
     repo, env = user_repo
     repo.write("app.py", f"import stripe\n\nstripe.api_key = '{KEY}'\n")
@@ -99,6 +100,7 @@ def test_framework_blocks_a_commit_that_adds_a_key(user_repo) -> None:
     assert repo.git("rev-list", "--count", "HEAD") == "1"  # nothing was committed
 
 
+@pytest.mark.slow
 def test_framework_passes_a_clean_commit_and_an_allowed_line(user_repo) -> None:
     repo, env = user_repo
     repo.write("app.py", "import os\n\nstripe.api_key = os.environ['STRIPE_KEY']\n")
@@ -112,6 +114,7 @@ def test_framework_passes_a_clean_commit_and_an_allowed_line(user_repo) -> None:
     assert repo.git("rev-list", "--count", "HEAD") == "3"
 
 
+@pytest.mark.slow
 def test_framework_blocks_a_push_of_a_leaking_commit(user_repo, tmp_path: Path) -> None:
     repo, env = user_repo
     remote, result = push_a_key_past_the_commit_hook(repo, tmp_path, env, "deploy.py")
@@ -121,6 +124,7 @@ def test_framework_blocks_a_push_of_a_leaking_commit(user_repo, tmp_path: Path) 
     assert remote.git("rev-list", "--count", "main") == "1"
 
 
+@pytest.mark.slow
 def test_try_repo_runs_the_hook_on_staged_files(user_repo, framework) -> None:
     repo, env = user_repo
     repo.write("config.env", f"STRIPE={KEY}\n")

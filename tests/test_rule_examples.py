@@ -33,6 +33,7 @@ def test_negative_example_yields_none_of_it(rule, n, example) -> None:
     assert rule.id not in [f.rule_id for f in found]
 
 
+@pytest.mark.slow
 def test_builtin_rules_pass_the_linter() -> None:
     problems, count = check_rules()
     assert problems == []

@@ -62,6 +62,7 @@ def ssh_key(tmp_path: Path, name: str, *args: str) -> str:
     return (tmp_path / name).read_text()
 
 
+@pytest.mark.external
 @pytest.mark.parametrize("kind", sorted(OPENSSL_KEYS))
 def test_openssl_key_is_found_as_its_whole_block(kind: str) -> None:
     args, rule_id = OPENSSL_KEYS[kind]
@@ -71,6 +72,7 @@ def test_openssl_key_is_found_as_its_whole_block(kind: str) -> None:
     assert found[0].secret == BLOCK.search(pem).group(0)  # type: ignore[union-attr]
 
 
+@pytest.mark.external
 @pytest.mark.parametrize("kind", ["pkcs8-rsa", "pkcs1-proc-type-encrypted"])
 def test_key_in_a_json_string_is_found_with_its_escapes(kind: str) -> None:
     args, rule_id = OPENSSL_KEYS[kind]
@@ -81,6 +83,7 @@ def test_key_in_a_json_string_is_found_with_its_escapes(kind: str) -> None:
     assert found[0].secret == BLOCK.search(pem).group(0).replace("\n", "\\n")  # type: ignore[union-attr]
 
 
+@pytest.mark.external
 @pytest.mark.parametrize("args", [("-t", "ed25519"), ("-t", "rsa", "-b", "3072"), ("-t", "ecdsa")])
 def test_openssh_key_is_found(tmp_path: Path, args: tuple[str, ...]) -> None:
     key = ssh_key(tmp_path, "id_test", *args)
@@ -90,6 +93,7 @@ def test_openssh_key_is_found(tmp_path: Path, args: tuple[str, ...]) -> None:
     assert key_findings((tmp_path / "id_test.pub").read_text(), "id_test.pub") == []
 
 
+@pytest.mark.external
 def test_two_keys_in_one_file_are_two_findings_with_their_own_fingerprints(tmp_path: Path) -> None:
     text = ssh_key(tmp_path, "a", "-t", "ed25519") + "\n" + ssh_key(tmp_path, "b", "-t", "ed25519")
     found = key_findings(text, "keys.txt")
@@ -98,6 +102,7 @@ def test_two_keys_in_one_file_are_two_findings_with_their_own_fingerprints(tmp_p
     assert (found[0].line, found[1].line) == (1, text.splitlines().index("-----BEGIN OPENSSH PRIVATE KEY-----", 1) + 1)
 
 
+@pytest.mark.external
 def test_truncated_key_and_public_material_are_not_findings(tmp_path: Path) -> None:
     openssl = need("openssl")
     pem = run(openssl, *OPENSSL_KEYS["pkcs8-rsa"][0])
@@ -109,6 +114,7 @@ def test_truncated_key_and_public_material_are_not_findings(tmp_path: Path) -> N
         assert key_findings(text) == []
 
 
+@pytest.mark.external
 def test_pgp_secret_key_block_is_found(tmp_path: Path) -> None:
     gpg = need("gpg")
     home = tmp_path / "gnupg"

@@ -29,6 +29,8 @@ def test_decode_vlq_rejects_truncated_values() -> None:
         decode_vlq("g")
 
 
+@pytest.mark.slow
+@pytest.mark.external
 def test_lookups_agree_with_a_real_esbuild_map(tmp_path: Path) -> None:
     """Every string literal of the sources, found in the minified bundle, maps back to where it was written."""
     (tmp_path / "src").mkdir()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_mypy_finds_no_errors() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "scanner", "--ignore-missing-imports", "--cache-dir", "/tmp/keysweep-mypy-cache"],

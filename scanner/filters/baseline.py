@@ -14,7 +14,6 @@ history finding is accepted only when every location it was added at is.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Iterable
@@ -26,7 +25,7 @@ import regex
 
 from scanner.errors import ConfigError, UsageError
 from scanner.finding import Finding
-from scanner.report import Report
+from scanner.filters.stage import Filter
 
 BASELINE_FORMAT = 1
 IGNORE_FILE = ".keysweepignore"
@@ -167,42 +166,47 @@ def _display(path: Path) -> str:
 # --- applying them ----------------------------------------------------------------------------
 
 
-def acceptance(finding: Finding, accepted: Accepted, *, root: Path | None, used: set[int]) -> str | None:
-    """Why this finding is accepted, or None. Every path it stands for must be covered."""
-    in_baseline = bool(accepted.baseline) and all(
-        key in accepted.baseline for key in keys(finding, root=root, base=accepted.baseline_base)
-    )
-    if in_baseline:
-        return f"in baseline {accepted.baseline_source}"
-    matching = [i for i in accepted.ignores
-                if i.rule_id == finding.rule_id and i.secret_sha256 == finding.secret_sha256]
-    if not matching:
+class AcceptedFilters:
+    """The baseline and the ignore file as filters 6 and 7 of the stage, remembering which ignore
+    lines matched something (for --report-unused-ignores)."""
+
+    def __init__(self, accepted: Accepted, *, root: Path | None) -> None:
+        self.accepted = accepted
+        self.root = root
+        self.used: set[int] = set()
+
+    @property
+    def filters(self) -> tuple[Filter, ...]:
+        return (Filter("baseline", self.in_baseline), Filter("ignore file", self.ignored))
+
+    def in_baseline(self, finding: Finding) -> str | None:
+        accepted = self.accepted
+        if accepted.baseline and all(key in accepted.baseline
+                                     for key in keys(finding, root=self.root, base=accepted.baseline_base)):
+            return f"in baseline {accepted.baseline_source}"
         return None
-    hits: list[Ignore] = []
-    for path in finding_paths(finding):
-        here = relative_to(path, root=root, base=accepted.ignore_base)
-        covering = [i for i in matching if i.path is None or i.path == here]
-        if not covering:
+
+    def ignored(self, finding: Finding) -> str | None:
+        """Ignored when every path the finding stands for is covered by an ignore line."""
+        accepted = self.accepted
+        matching = [i for i in accepted.ignores
+                    if i.rule_id == finding.rule_id and i.secret_sha256 == finding.secret_sha256]
+        if not matching:
             return None
-        hits.extend(covering)
-    used.update(i.line for i in hits)
-    return f"ignored by {accepted.ignore_source}:{hits[0].line}"
+        hits: list[Ignore] = []
+        for path in finding_paths(finding):
+            here = relative_to(path, root=self.root, base=accepted.ignore_base)
+            covering = [i for i in matching if i.path is None or i.path == here]
+            if not covering:
+                return None
+            hits.extend(covering)
+        self.used.update(i.line for i in hits)
+        return f"ignored by {accepted.ignore_source}:{hits[0].line}"
 
+    def note_suppressed(self, findings: list[Finding]) -> None:
+        """An ignore line for a finding another filter already dropped still counts as used."""
+        for finding in findings:
+            self.ignored(finding)
 
-def apply_accepted(
-    report: Report, accepted: Accepted, *, root: Path | None, keep_suppressed: bool = False
-) -> tuple[Report, list[Ignore]]:
-    """Drop accepted findings (kept as suppressed, with the reason, when asked); also return unused ignores."""
-    used: set[int] = set()
-    kept, moved = [], []
-    for finding in report.findings:
-        reason = acceptance(finding, accepted, root=root, used=used)
-        if reason is None:
-            kept.append(finding)
-        else:
-            moved.append(finding.replace(suppressed=reason))
-    for finding in report.suppressed:  # so an ignore for a finding a filter already dropped counts as used
-        acceptance(finding, accepted, root=root, used=used)
-    unused = [i for i in accepted.ignores if i.line not in used]
-    suppressed = report.suppressed + moved if keep_suppressed else report.suppressed
-    return dataclasses.replace(report, findings=kept, suppressed=suppressed), unused
+    def unused(self) -> list[Ignore]:
+        return [i for i in self.accepted.ignores if i.line not in self.used]

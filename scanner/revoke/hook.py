@@ -2,7 +2,7 @@
 
     prepare()        before scanning: validate [verify]/[revoke], the signing secrets' variables,
                      --verify-host overrides, and open the outbox; any problem is one line, now
-    before_output()  verify keys (--verify) and drop unverified ones (--only-verified)
+    verify()         verify keys (--verify); --only-verified is a filter (filters/verified.py) run after it
     after_output()   after the report is written: queue findings in the outbox, then deliver
 
 Revocation never changes the exit status and never holds back the report: it runs after the
@@ -31,7 +31,7 @@ from scanner.revoke.outbox import Outbox, default_state_dir
 from scanner.revoke.payload import Event, build_events, redacted_body, takes
 from scanner.rules import Rule
 from scanner.verify.run import VerifyPlan, parse_verify, verify_findings
-from scanner.verify.status import VALID, verification_of
+from scanner.verify.status import verification_of
 from scanner.verify.target import parse_overrides
 
 Echo = Callable[[str], None]
@@ -55,17 +55,15 @@ class RevokeRun:
 
 @dataclass(frozen=True)
 class PostScan:
-    verify: VerifyPlan | None = None
+    plan: VerifyPlan | None = None
     only_verified: bool = False
     revoke: RevokeRun | None = None
 
-    def before_output(self, report: Report) -> Report:
-        if self.verify is None:
+    def verify(self, report: Report) -> Report:
+        if self.plan is None:
             return report
-        findings = verify_findings(report.findings, rules_by_id=report.rules_by_id, plan=self.verify)
+        findings = verify_findings(report.findings, rules_by_id=report.rules_by_id, plan=self.plan)
         counts = Counter(verification_of(f.extra) or "not-checkable" for f in findings)
-        if self.only_verified:
-            findings = [f for f in findings if verification_of(f.extra) in VALID]
         stats = {**report.extra_stats, "verification": dict(sorted(counts.items()))}
         return dataclasses.replace(report, findings=findings, extra_stats=stats)
 

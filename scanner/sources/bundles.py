@@ -6,9 +6,9 @@ in its size and findings carry the real line and column with a bounded snippet. 
 to its original file and line through the bundle's source map when there is one (the
 `sourceMappingURL` comment, inline or a file, else `<bundle>.map` beside it), and an inline map's
 `sourcesContent` is scanned as the original files. Anything in client code is served to every
-visitor: a secret-class key there is critical, whatever framework variable inlined it
-(`NEXT_PUBLIC_`, `VITE_`, `REACT_APP_`, `NUXT_PUBLIC_`, `__NEXT_DATA__`, `window.__ENV__`);
-publishable keys (rules tagged `public`/`publishable`) are meant to be there and are not findings.
+visitor: the locator records that (`exposure`, and the framework variable that inlined the key:
+`NEXT_PUBLIC_`, `VITE_`, `REACT_APP_`, `NUXT_PUBLIC_`, `__NEXT_DATA__`, `window.__ENV__`); the filter
+stage (scanner/filters/exposure.py) drops publishable keys and makes secret-class keys critical.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TextIO
 from scanner.chunk import Chunk
 from scanner.finding import Finding
 from scanner.report import ScanStats
-from scanner.sources.dispatch import Blob
+from scanner.sources.blob import Blob
 from scanner.sources.sourcemaps import OriginalPosition, SourceMap, parse_sourcemap, sourcemap_chunks
 from scanner.sources.stream import OVERLAP_CHARS, WINDOW_CHARS, Window, WindowLocator, window_chunks
 
@@ -38,8 +38,6 @@ ENV_NAME = re.compile(r"\b((?:NEXT_PUBLIC|VITE|REACT_APP|NUXT_PUBLIC|NUXT_ENV|GA
 ENV_OBJECT = re.compile(r"__NEXT_DATA__|window\.__ENV__|window\._env_|__NUXT__|import\.meta\.env")
 ENV_NAME_REACH, ENV_OBJECT_REACH = 160, 4096  # how far before the key an inlining marker counts
 SERVER_ONLY = re.compile(r"(?:^|[/!])\.next/server/.*\.[mc]?js$")  # Next.js server code; its pre-rendered HTML is served
-PUBLIC_TAGS = {"public", "publishable"}
-NOT_SECRET_CLASS_TAGS = {"test"}
 EXPOSED = "in client-side code: exposed to every visitor of the site; rotate it and keep it server-side"
 
 
@@ -68,7 +66,7 @@ def bundle_chunks(
 
 
 class BundleLocator:
-    """Window location, then the original position from the source map, then client exposure."""
+    """Window location, then the original position from the source map, then whether it is client code."""
 
     def __init__(self, base: WindowLocator, window: Window, maps: MapResolver, *, client: bool) -> None:
         self.base = base
@@ -78,8 +76,6 @@ class BundleLocator:
         self._line_starts: list[int] | None = None
 
     def __call__(self, finding: Finding) -> Finding | None:
-        if PUBLIC_TAGS & set(finding.tags):
-            return None
         offset = self._offset(finding.line - self.window.line_offset, finding.column)
         located = self.base(finding)
         if located is None:
@@ -95,8 +91,7 @@ class BundleLocator:
         extra["exposure"] = f"{EXPOSED} (inlined from {inlined})" if inlined else EXPOSED
         if inlined:
             extra["inlined_env"] = inlined
-        severity = "critical" if is_secret_class(located) else located.severity
-        return located.replace(severity=severity, extra=extra)
+        return located.replace(extra=extra)
 
     def _offset(self, line: int, column: int) -> int:
         if self._line_starts is None:
@@ -107,11 +102,6 @@ class BundleLocator:
                 position = text.find("\n", position + 1)
             self._line_starts = starts
         return self._line_starts[line - 1] + column - 1
-
-
-def is_secret_class(finding: Finding) -> bool:
-    """Server-side credentials: not test-mode keys, not informational matches."""
-    return finding.severity not in ("info", "low") and not NOT_SECRET_CLASS_TAGS & set(finding.tags)
 
 
 def inlined_by(text: str, offset: int) -> str | None:

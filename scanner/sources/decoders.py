@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from scanner.chunk import Chunk
 from scanner.finding import Finding
-from scanner.sources.files import PAYLOAD_MARKERS
 
+PAYLOAD_MARKERS = ("asic ", "ASIC ", "base64,", "Secret")  # Basic auth, data URLs, Kubernetes Secrets
 MAX_DEPTH = 2  # a Secret whose value is a config holding a Basic header: decode twice, no more
 MAX_PAYLOAD_CHARS = 1 << 20
 MAX_PAYLOADS = 1000  # per chunk

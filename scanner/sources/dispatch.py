@@ -1,22 +1,37 @@
-"""Which reader an input needs: decided by its name (one suffix lookup), or forced with `--as`.
+"""The one door every input goes through: a name and some bytes in, chunks out.
 
-Ordinary source files never come here: `files.file_chunks` reads them as before and only looks
-at their text for a few cheap markers (a log's first lines, base64 payloads). Logs, bundles,
-source maps, HAR captures, compressed files and archives are read by their own modules, imported
-when first needed.
+A file on disk, standard input, an archive member, a git blob and a fleet repository's blob are all
+a `Blob`. `blob_chunks` picks the reader by name (one suffix lookup) and, for names that may hide
+one, by content: logs, bundles, source maps, HAR captures, compressed files and archives go to their
+own modules (imported when first needed); everything else is one plain chunk. Every chunk is followed
+by chunks of the base64 payloads it holds (Kubernetes Secrets, Basic auth, data URLs). A source never
+makes this choice itself, so a reader added here reaches history, archives and fleets too.
+
+One bad input never costs the scan: whatever reading it raises becomes a warning naming it, and
+whatever was read before the error is still scanned.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 from scanner.chunk import Chunk
 from scanner.config import Config
 from scanner.report import ScanStats
+from scanner.sources.blob import (
+    BINARY_SUFFIXES,
+    Blob,
+    Skip,
+    corrupt_input_errors,
+    decode,
+    decompressor,
+    expansion_limit,
+    open_text,
+    read_bounded,
+)
 
 FORCIBLE = ("log", "bundle", "sourcemap", "har")  # what `scan --as` accepts
 SUFFIX_KINDS = {
@@ -31,17 +46,75 @@ LOG_NAMES = {"access_log", "error_log", "syslog", "messages", "auth.log", "kern.
 BUILD_DIRS = {"dist", "build", ".next", "public"}  # built client assets: scanned as bundles
 BUNDLE_NAMES = (".min.js", ".bundle.js", ".chunk.js", ".min.mjs")
 SNIFF_CHARS = 4096
+SNIFF_SUFFIXES = (".txt", ".json", ".out", ".dump")  # names that may hide a log, HAR capture or source map
+MAX_ERROR_CHARS = 160  # an exception's message in a warning: enough to act on, never a whole input line
+
+ReadBlob = Callable[[Blob], Iterator[Chunk]]
 
 
-@dataclass(frozen=True)
-class Blob:
-    """Something to read: a file on disk, standard input, or an archive member."""
+def blob_chunks(blob: Blob, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
+    """Every chunk of one input, read as its name and content call for."""
+    try:
+        yield from _read(blob, config=config, stats=stats)
+    except Skip as skip:
+        stats.skipped[skip.reason] += 1
+        if skip.warning:
+            stats.warnings.append(skip.warning)
+    except OSError as exc:
+        if exc.errno is None:  # a corrupt compressed stream (BadGzipFile …), not the filesystem
+            stats.skipped["unreadable"] += 1
+            stats.warnings.append(f"{blob.display}: stopped reading: {describe_error(exc)}")
+        else:
+            stats.skipped["unreadable"] += 1
+            stats.warnings.append(f"{blob.display}: cannot read: {exc.strerror}")
+    except Exception as exc:  # noqa: BLE001 - a corrupt input (a zip header claiming version 21.1 …) is a warning
+        stats.skipped["unreadable" if isinstance(exc, corrupt_input_errors()) else "reader error"] += 1
+        stats.warnings.append(f"{blob.display}: stopped reading: {describe_error(exc)}")
 
-    display: str  # as reported: `logs/app.log`, `-`, `site.zip!dist/app.js`
-    fs_path: str | None  # on disk (an archive member carries its archive's), for config path globs
-    opener: Callable[[], BinaryIO]
-    depth: int = 0  # archive nesting
-    rereadable: bool = True  # opener gives a fresh stream each call (not so for standard input)
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one short, printable line (it may quote the input it choked on)."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def _read(blob: Blob, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
+    from scanner.sources.decoders import with_decoded
+
+    kind = kind_of(blob, config)
+    if kind == "binary":
+        raise Skip("binary")
+    if kind == "archive":  # members go back through the door, each decoded as it is read
+        from scanner.sources.archives import archive_chunks
+
+        yield from archive_chunks(blob, config=config, stats=stats, read_member=member_reader(config, stats))
+    elif kind == "compressed":
+        yield from _compressed_chunks(blob, config=config, stats=stats)
+    else:
+        yield from with_decoded(_chunks(blob, kind, config=config, stats=stats))
+
+
+def member_reader(config: Config, stats: ScanStats) -> ReadBlob:
+    """How an archive reads its members: through this same door (handed over, not imported)."""
+    return functools.partial(blob_chunks, config=config, stats=stats)
+
+
+def kind_of(blob: Blob, config: Config) -> str | None:
+    """The reader a blob needs by its name (`--as` decides for top-level inputs); None: plain text."""
+    if config.force_kind and blob.depth == 0:
+        return config.force_kind
+    if blob.suffix in BINARY_SUFFIXES:
+        return "binary"
+    return kind_by_name(blob.display, relative=lambda: relative_path(blob, config))
+
+
+def relative_path(blob: Blob, config: Config) -> str:
+    """The blob's path as config globs see it: from the scan root for files, from the archive or
+    repository root for members and git blobs."""
+    if blob.depth == 0 and blob.fs_path:
+        return config.relative(blob.fs_path)
+    return blob.display.rsplit("!", 1)[-1]
 
 
 def kind_by_name(path: str, *, relative: Callable[[], str] | None = None) -> str | None:
@@ -74,62 +147,71 @@ def in_build_dir(path: str) -> bool:
     return any(part in BUILD_DIRS for part in path.split("/")[:-1])
 
 
-def special_chunks(blob: Blob, kind: str, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
-    """Chunks of a blob read as `kind`, each followed by chunks of the base64 payloads it holds."""
-    from scanner.sources.decoders import with_decoded
-
-    try:
-        if kind == "archive":  # members are decoded as they are read
-            from scanner.sources.archives import archive_chunks
-
-            yield from archive_chunks(blob, config=config, stats=stats)
-        else:
-            yield from with_decoded(_chunks(blob, kind, config=config, stats=stats))
-    except Exception as exc:
-        if not isinstance(exc, corrupt_input_errors()):
-            raise
-        stats.warnings.append(f"{blob.display}: stopped reading: {exc}")  # what was read is still reported
-
-
-def corrupt_input_errors() -> tuple[type[BaseException], ...]:
-    """What a truncated or corrupt compressed stream raises (imported only once something failed)."""
-    import lzma
-
-    errors: list[type[BaseException]] = [OSError, EOFError, zlib.error, lzma.LZMAError]
-    try:
-        import zstandard
-
-        errors.append(zstandard.ZstdError)
-    except ImportError:
-        pass
-    return tuple(errors)
-
-
-def _chunks(blob: Blob, kind: str, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
-    if kind == "compressed":
-        yield from _compressed_chunks(blob, config=config, stats=stats)
-    elif kind in ("log", "bundle"):
+def _chunks(blob: Blob, kind: str | None, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
+    if kind in ("log", "bundle") or (kind is None and not blob.rereadable):
         with blob.opener() as binary:
-            text = open_text(binary, blob.display, stats)
-            if text is not None:
-                stats.files_scanned += 1
-                yield from _stream_chunks(blob, kind, text, stats=stats)
-    else:  # script, sourcemap, har: parsed whole, so bounded by scan.max_file_size
-        data = read_bounded(blob, config.max_file_size, stats)
-        if data is not None:
+            stream = open_text(binary)
             stats.files_scanned += 1
-            yield from whole_text_chunks(blob, kind, decode_text(data), stats=stats)
+            yield from _stream_chunks(blob, kind, stream, stats=stats)
+        return
+    data = read_bounded(blob, config.max_file_size)
+    stats.files_scanned += 1
+    text = decode(data)
+    if kind is None and not _may_hide_a_format(blob):
+        stats.bytes_scanned += len(data)
+        yield Chunk(text=text, path=blob.display, source=blob.source, fs_path=blob.fs_path)
+        return
+    yield from whole_text_chunks(blob, kind, text, stats=stats)
 
 
-def _stream_chunks(blob: Blob, kind: str, text: TextIO, *, stats: ScanStats) -> Iterator[Chunk]:
+def _may_hide_a_format(blob: Blob) -> bool:
+    """Logs, HAR captures and source maps under ordinary names: .txt, .json, … or no extension."""
+    name = blob.display[blob.display.rfind("/") + 1 :]
+    return name.endswith(SNIFF_SUFFIXES) or "." not in name
+
+
+def _stream_chunks(blob: Blob, kind: str | None, text: TextIO, *, stats: ScanStats) -> Iterator[Chunk]:
+    """Logs and bundles in bounded windows; plain text that cannot be read twice (stdin) too, as a
+    log when its first lines look like one."""
+    if kind is None:
+        from scanner.sources.logs import looks_like_log
+
+        head = text.read(SNIFF_CHARS)
+        kind = "log" if looks_like_log(head) else None
+        text = _Rewound(head, text)  # type: ignore[assignment]  # a TextIO in all that is used of it
     if kind == "log":
         from scanner.sources.logs import log_chunks
 
         yield from log_chunks(text, path=blob.display, fs_path=blob.fs_path, stats=stats)
-    else:
+    elif kind == "bundle":
         from scanner.sources.bundles import bundle_chunks
 
         yield from bundle_chunks(text, blob=blob, stats=stats)
+    else:
+        from scanner.sources.stream import window_chunks
+
+        yield from (chunk for _, chunk in window_chunks(text, path=blob.display, source=blob.source,
+                                                          fs_path=blob.fs_path, stats=stats))
+
+
+class _Rewound(io.TextIOBase):
+    """A text stream whose first characters were read for sniffing, put back in front."""
+
+    def __init__(self, head: str, rest: TextIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            data, self.head = self.head + self.rest.read(), ""
+            return data
+        if self.head:
+            data, self.head = self.head[:size], self.head[size:]
+            return data
+        return self.rest.read(size)
 
 
 def whole_text_chunks(blob: Blob, kind: str | None, text: str, *, stats: ScanStats) -> Iterator[Chunk]:
@@ -152,7 +234,7 @@ def whole_text_chunks(blob: Blob, kind: str | None, text: str, *, stats: ScanSta
         yield from _stream_chunks(blob, kind, io.StringIO(text, newline="\n"), stats=stats)
     else:
         stats.bytes_scanned += len(text)
-        yield Chunk(text=text, path=blob.display, source="file", fs_path=blob.fs_path)
+        yield Chunk(text=text, path=blob.display, source=blob.source, fs_path=blob.fs_path)
 
 
 def kind_by_content(text: str) -> str | None:
@@ -170,95 +252,15 @@ def kind_by_content(text: str) -> str | None:
 
 
 def _compressed_chunks(blob: Blob, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
-    """A compressed single file (rotated logs, mostly): read as what its inner name says, else as a log."""
-    suffix = blob.display[blob.display.rfind(".") :].lower()
-    opener = decompressor(suffix, blob, stats)
-    if opener is None:
-        return
-    inner = Blob(blob.display, blob.fs_path, opener, blob.depth, blob.rereadable)  # named as it is on disk
-    kind = kind_by_name(blob.display[: -len(suffix)])
-    yield from _chunks(inner, kind if kind in ("sourcemap", "har", "script", "bundle") else "log", config=config, stats=stats)
+    """A compressed single file (rotated logs, mostly): read as what its inner name says, else as a
+    log, never expanding past `expansion_limit`."""
+    from scanner.sources.decoders import with_decoded
 
-
-def decompressor(suffix: str, blob: Blob, stats: ScanStats) -> Callable[[], BinaryIO] | None:
-    """How to open the blob decompressed (stdlib gzip/bz2/xz; zstandard for .zst), or None if we cannot."""
-    import bz2
-    import gzip
-    import lzma
-
-    if suffix == ".gz":
-        return lambda: gzip.GzipFile(fileobj=blob.opener(), mode="rb")  # type: ignore[return-value]
-    if suffix == ".bz2":
-        return lambda: bz2.BZ2File(blob.opener(), mode="rb")  # type: ignore[return-value]
-    if suffix == ".xz":
-        return lambda: lzma.LZMAFile(blob.opener(), mode="rb")  # type: ignore[return-value]
-    try:
-        import zstandard
-    except ImportError:
-        stats.skipped["compressed (zstd unavailable)"] += 1
-        stats.warnings.append(f"{blob.display}: skipped, reading .zst needs the zstandard package")
-        return None
-    return lambda: zstandard.ZstdDecompressor().stream_reader(blob.opener(), read_across_frames=True, closefd=True)
-
-
-def read_bounded(blob: Blob, limit: int, stats: ScanStats) -> bytes | None:
-    """The blob's bytes, or None (counted and warned) past `limit` or when binary."""
-    from scanner.sources.files import SNIFF_BYTES, is_binary
-
-    with blob.opener() as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        stats.skipped["too large"] += 1
-        stats.warnings.append(
-            f"{blob.display}: skipped, over the {limit}-byte limit (scan.max_file_size)"
-        )
-        return None
-    if is_binary(data[:SNIFF_BYTES]):
-        stats.skipped["binary"] += 1
-        return None
-    return data
-
-
-def decode_text(data: bytes) -> str:
-    from scanner.sources.files import decode
-
-    return decode(data)
-
-
-def open_text(binary: BinaryIO, display: str, stats: ScanStats) -> TextIO | None:
-    """A streaming text view of binary (UTF-8, or UTF-16 by its BOM), or None when it is binary."""
-    from scanner.sources.files import SNIFF_BYTES, is_binary
-
-    head = binary.read1(SNIFF_BYTES) if hasattr(binary, "read1") else binary.read(SNIFF_BYTES)
-    if is_binary(head):
-        stats.skipped["binary"] += 1
-        return None
-    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    raw = io.BufferedReader(Prefixed(head, binary), buffer_size=1 << 20)
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="\n")
-
-
-class Prefixed(io.RawIOBase):
-    """A stream whose first bytes were already read for sniffing, put back in front."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self.head = head
-        self.rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self.head:
-            count = min(len(buffer), len(self.head))
-            buffer[:count] = self.head[:count]
-            self.head = self.head[count:]
-            return count
-        wanted = min(len(buffer), 1 << 16)  # small reads: a stream failing midway loses little
-        data = self.rest.read1(wanted) if hasattr(self.rest, "read1") else self.rest.read(wanted)
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self.rest.close()
-        super().close()
+    opener = decompressor(blob, limit=expansion_limit(blob, config.max_file_size))
+    inner_name = blob.display[: -len(blob.suffix)]
+    inner = Blob(blob.display, blob.fs_path, opener, blob.depth, blob.rereadable, blob.source, None, blob.budget)
+    kind = kind_by_name(inner_name)
+    if kind == "archive" or kind == "compressed":
+        raise Skip("nested compression", f"{blob.display}: skipped, compressed twice")
+    yield from with_decoded(_chunks(inner, kind if kind in ("sourcemap", "har", "script", "bundle") else "log",
+                                    config=config, stats=stats))
