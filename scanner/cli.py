@@ -105,18 +105,24 @@ cli.add_command(install_hooks)
 cli.add_command(revoke)
 
 
+def _printable(text: str) -> str:
+    from scanner.output import printable
+
+    return printable(text)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one error line on stderr and a meaningful exit status for every outcome."""
     try:
         status = cli.main(args=argv, prog_name="keysweep", standalone_mode=False)
     except KeysweepError as exc:
-        click.echo(f"keysweep: error: {exc}", err=True)
+        click.echo(f"keysweep: error: {_printable(str(exc))}", err=True)
         sys.exit(int(exc.exit_code))
     except click.exceptions.Abort:
         click.echo("keysweep: error: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        click.echo(f"keysweep: error: {exc.format_message()}", err=True)
+        click.echo(f"keysweep: error: {_printable(exc.format_message())}", err=True)
         sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
     except KeyboardInterrupt:
         click.echo("keysweep: error: interrupted", err=True)
@@ -126,6 +132,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
         if os.environ.get("KEYSWEEP_DEBUG"):
             raise
-        click.echo(f"keysweep: error: internal error: {type(exc).__name__}: {exc} (set KEYSWEEP_DEBUG=1 for a traceback)", err=True)
+        click.echo(f"keysweep: error: internal error: {type(exc).__name__} (set KEYSWEEP_DEBUG=1 for a traceback)", err=True)
         sys.exit(int(ExitCode.INCOMPLETE))
     sys.exit(int(status) if isinstance(status, int) else 0)

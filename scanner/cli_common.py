@@ -91,7 +91,7 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
     post (from `LiveOptions.prepare`) verifies keys before the report and revokes them after it.
     """
     from scanner.filters.stage import filter_report
-    from scanner.output import use_color, write_report
+    from scanner.output import printable, use_color, write_report
     from scanner.reporters import render
 
     report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
@@ -103,7 +103,7 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
             report = filter_report(report, [ONLY_VERIFIED], keep_suppressed=opts.show_suppressed)
     warnings = report.stats.warnings
     for warning in warnings[:MAX_WARNINGS_SHOWN]:
-        click.echo(f"keysweep: warning: {warning}", err=True)
+        click.echo(f"keysweep: warning: {printable(warning)}", err=True)
     if len(warnings) > MAX_WARNINGS_SHOWN:
         click.echo(f"keysweep: warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more", err=True)
     color = opts.fmt == "text" and opts.output is None and use_color()
@@ -115,8 +115,10 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
 
 def show_notices(notices: tuple[str, ...] | list[str]) -> None:
     """What was ignored for safety (scanner/config.py), said before the scan starts."""
+    from scanner.output import printable
+
     for notice in notices:
-        click.echo(f"keysweep: warning: {notice}", err=True)
+        click.echo(f"keysweep: warning: {printable(notice)}", err=True)
 
 
 def apply_accepted_findings(report: Any, opts: OutputOptions, *, root: Path) -> Any:

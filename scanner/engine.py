@@ -3,7 +3,7 @@ group → length/entropy/validator checks → overlap resolution."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import regex
@@ -20,7 +20,7 @@ from scanner.entropy import shannon_entropy
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, make_prefilter
 from scanner.rules import Rule
 from scanner.validators import VALIDATORS
-from scanner.windows import CandidateWindows, KeywordWindows
+from scanner.windows import CandidateWindows, KeywordWindows, regex_timeout
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,14 @@ class EngineCounters:
 
     candidate_chunks: int = 0
     keyword_chunks: int = 0
+    timeouts: int = 0  # rule passes that ran out of time (scanner/windows.py regex_timeout)
+
+
+OnTimeout = Callable[[Rule], None]
+
+
+def whole_text_matches(rule: Rule, text: str) -> Iterator[tuple[regex.Match[str], int]]:
+    return ((m, 0) for m in rule.regex.finditer(text, timeout=regex_timeout(len(text))))
 
 
 class Engine:
@@ -107,19 +115,21 @@ class Engine:
     def rules_for(self, keyword_ids: Iterable[int]) -> list[int]:
         return sorted({p for kid in keyword_ids for p in self._rules_by_keyword[kid]})
 
-    def find(self, text: str, path: str, *, keep_rejected: bool = False) -> list[Candidate]:
-        """All accepted candidates in text (and rejected ones too when asked), overlaps resolved."""
+    def find(self, text: str, path: str, *, keep_rejected: bool = False, on_timeout: OnTimeout | None = None
+             ) -> list[Candidate]:
+        """All accepted candidates in text (and rejected ones too when asked), overlaps resolved;
+        `on_timeout(rule)` hears of a rule whose regex ran out of time on this text."""
         found: list[Candidate] = []
         ends = self.candidate_ends(text)
         if ends is None:
             self.counters.keyword_chunks += 1
-            self._find_by_keywords(text, path, found, keep_rejected)
+            self._find_by_keywords(text, path, found, keep_rejected, on_timeout)
         else:
             self.counters.candidate_chunks += 1
-            self._find_at_candidates(text, path, ends, found, keep_rejected)
+            self._find_at_candidates(text, path, ends, found, keep_rejected, on_timeout)
             covered = self._candidates.covered if self._candidates else frozenset()
             if len(covered) < len(self.rules):
-                self._find_by_keywords(text, path, found, keep_rejected, skip=covered)
+                self._find_by_keywords(text, path, found, keep_rejected, on_timeout, skip=covered)
         return resolve_overlaps(found)
 
     def candidate_ends(self, text: str) -> dict[int, list[int]] | None:
@@ -134,17 +144,19 @@ class Engine:
             return None
 
     def _find_at_candidates(
-        self, text: str, path: str, ends: dict[int, list[int]], found: list[Candidate], keep_rejected: bool
+        self, text: str, path: str, ends: dict[int, list[int]], found: list[Candidate], keep_rejected: bool,
+        on_timeout: OnTimeout | None,
     ) -> None:
         rules = [self.rules[i] for i in sorted(ends) if self.rules[i].applies_to(path)]
         reach = self._candidates.reach if self._candidates else None
         windows = CandidateWindows(text, ends, self.rules, reach) if len(text) >= WINDOWED_MIN_CHARS else None
         for rule in rules:
-            matches = windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text))
-            self._confirm(rule, matches, found, keep_rejected)
+            matches = windows.matches(rule) if windows else whole_text_matches(rule, text)
+            self._confirm(rule, matches, found, keep_rejected, on_timeout)
 
     def _find_by_keywords(
-        self, text: str, path: str, found: list[Candidate], keep_rejected: bool, skip: frozenset[int] = frozenset()
+        self, text: str, path: str, found: list[Candidate], keep_rejected: bool, on_timeout: OnTimeout | None,
+        skip: frozenset[int] = frozenset(),
     ) -> None:
         windows = None
         if len(text) >= WINDOWED_MIN_CHARS:
@@ -159,17 +171,22 @@ class Engine:
             rule = self.rules[position]
             if position in skip or not rule.applies_to(path):
                 continue
-            matches = windows.matches(rule) if windows else ((m, 0) for m in rule.regex.finditer(text))
-            self._confirm(rule, matches, found, keep_rejected)
+            matches = windows.matches(rule) if windows else whole_text_matches(rule, text)
+            self._confirm(rule, matches, found, keep_rejected, on_timeout)
 
-    @staticmethod
     def _confirm(
-        rule: Rule, matches: Iterable[tuple[regex.Match[str], int]], found: list[Candidate], keep_rejected: bool
+        self, rule: Rule, matches: Iterable[tuple[regex.Match[str], int]], found: list[Candidate], keep_rejected: bool,
+        on_timeout: OnTimeout | None,
     ) -> None:
-        for match, shift in matches:
-            candidate = _candidate(rule, match, keep_rejected, shift)
-            if candidate is not None:
-                found.append(candidate)
+        try:
+            for match, shift in matches:
+                candidate = _candidate(rule, match, keep_rejected, shift)
+                if candidate is not None:
+                    found.append(candidate)
+        except TimeoutError:  # what was found before the timeout is kept; the scan goes on
+            self.counters.timeouts += 1
+            if on_timeout is not None:
+                on_timeout(rule)
 
 
 # In a chunk this large a rule runs only in windows around its places (windows.py): generic rules

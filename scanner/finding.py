@@ -43,6 +43,7 @@ class Finding:
     suppressed: str | None = None  # why a filter dropped it, for --show-suppressed
     extra: dict[str, Any] = field(default_factory=dict)
     context: FindingContext | None = field(default=None, compare=False, repr=False)
+    nearby_secrets: tuple[str, ...] = field(default=(), compare=False, repr=False)  # masked in snippets
 
     @property
     def secret_sha256(self) -> str:

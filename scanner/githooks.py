@@ -6,11 +6,12 @@ hooks is a choice for its owner (or for the pre-commit framework, see .pre-commi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
-import stat
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,21 +58,37 @@ def install(repo_path: str, *, names: Iterable[str], force: bool) -> list[tuple[
     directory = hooks_dir(repo)
     planned = [(directory / name, hook_text(name)) for name in names]
     for target, text in planned:
+        if target.is_symlink() and not force:
+            raise UsageError(f"{target}: is a symbolic link; keysweep will not write through it "
+                             "(rerun with --force to replace the link itself)")
         if target.exists() and not force and _read(target) != text:
             raise UsageError(f"{target}: a hook is already installed there; keysweep left it alone "
                              "(rerun with --force to replace it, or call keysweep from your hook)")
     outcomes = []
     directory.mkdir(parents=True, exist_ok=True)
     for target, text in planned:
-        if target.exists() and _read(target) == text:
+        if not target.is_symlink() and target.exists() and _read(target) == text:
             outcomes.append((target, "already installed"))
             continue
-        replaced = target.exists()
-        target.write_text(text, encoding="utf-8")
-        mode = os.stat(target).st_mode
-        os.chmod(target, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        replaced = os.path.lexists(target)
+        _replace(target, text)
         outcomes.append((target, "replaced" if replaced else "installed"))
     return outcomes
+
+
+def _replace(target: Path, text: str) -> None:
+    """Write the hook beside its place and rename it there: a symlink at the place (even a dangling
+    one) is replaced itself, never followed."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o755)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _read(path: Path) -> str | None:

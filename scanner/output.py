@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import os
+import re
 import stat
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from scanner.errors import UsageError
 from scanner.finding import Finding
@@ -20,12 +26,23 @@ def redact(secret: str) -> str:
     return secret[:keep] + ELLIPSIS
 
 
-def mask_others(text: str, secrets: frozenset[str]) -> str:
-    """Redact any other reported secret that shares a line with this one."""
+def mask_others(text: str, secrets: Iterable[str]) -> str:
+    """Redact every given secret in text, in the forms text may hold it: as is, percent-encoded,
+    JSON-escaped (a log line, a HAR URL or a commit message quoting a key)."""
     for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, redact(secret))
+        if not secret:
+            continue
+        for form in encoded_forms(secret):
+            if form in text:
+                text = text.replace(form, redact(secret))
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def encoded_forms(secret: str) -> tuple[str, ...]:
+    forms = [secret, quote(secret, safe=""), quote(secret, safe="/:@"), quote_plus(secret),
+             json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1]]
+    return tuple(sorted(set(forms), key=len, reverse=True))
 
 
 def public_dict(finding: Finding, *, redact_secrets: bool, all_secrets: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -33,7 +50,8 @@ def public_dict(finding: Finding, *, redact_secrets: bool, all_secrets: frozense
     secret = redact(finding.secret) if redact_secrets else finding.secret
     before, after = finding.context_before, finding.context_after
     if redact_secrets:
-        before, after = mask_others(before, all_secrets), mask_others(after, all_secrets)
+        others = (*finding.nearby_secrets, *all_secrets)
+        before, after = mask_others(before, others), mask_others(after, others)
     record: dict[str, Any] = {
         "rule_id": finding.rule_id,
         "rule_name": finding.rule_name,
@@ -58,9 +76,30 @@ def public_dict(finding: Finding, *, redact_secrets: bool, all_secrets: frozense
         record["suppressed"] = finding.suppressed
     for key, value in finding.extra.items():
         if redact_secrets and isinstance(value, str):  # a commit message or log line may quote the key
-            value = mask_others(value, all_secrets | {finding.secret})
+            value = mask_others(value, (finding.secret, *finding.nearby_secrets, *all_secrets))
         record.setdefault(key, value)
     return record
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that make text read differently than it is
+# stored (CVE-2021-42574): a file name or log line must not drive the terminal or fake a report line.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text from scanned content made safe for a terminal: controls shown as escapes (`\\x1b`, `\\n`)."""
+    if not UNPRINTABLE.search(text):
+        return text
+    return UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in named:
+        return named[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def use_color(stream: Any = None) -> bool:
@@ -69,25 +108,61 @@ def use_color(stream: Any = None) -> bool:
 
 
 def write_report(text: str, output: Path | None) -> None:
-    """stdout, or a file created private (0600); special files such as /dev/null are written into, never replaced."""
+    """stdout, or a file written privately (0600) and atomically: a temporary file beside it, renamed
+    over it, so a crash never leaves half a report and a symlink at the report's path (one committed in
+    the scanned repository, say) is never followed. Special files such as /dev/null, and links to
+    them such as /dev/stdout, are written into, never replaced."""
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        existing = os.stat(output)
+        existing = os.lstat(output)
     except FileNotFoundError:
         existing = None
     except OSError as exc:
         raise UsageError(f"{output}: cannot write report: {exc.strerror}") from None
     try:
-        if existing is not None and not stat.S_ISREG(existing.st_mode):
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            return
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # an existing report may have been world-readable
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        if existing is not None and stat.S_ISLNK(existing.st_mode):
+            _write_through_link(text, output)
+        elif existing is not None and not stat.S_ISREG(existing.st_mode):
+            _write_special(text, output)
+        else:
+            _write_atomically(text, Path(output))
     except OSError as exc:
         raise UsageError(f"{output}: cannot write report: {exc.strerror}") from None
+
+
+def _write_through_link(text: str, output: Path) -> None:
+    """A link to a device or pipe (/dev/stdout) is written into; a link to a file, or a dangling one,
+    is refused: following it would let whoever placed it choose which file gets overwritten."""
+    try:
+        target = os.stat(output)
+    except FileNotFoundError:
+        target = None
+    if target is None or stat.S_ISREG(target.st_mode) or stat.S_ISDIR(target.st_mode):
+        raise UsageError(f"{output}: is a symbolic link; refusing to write a report through it "
+                         "(remove it or choose another path)")
+    _write_special(text, output)
+
+
+def _write_special(text: str, output: Path) -> None:
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _write_atomically(text: str, output: Path) -> None:
+    import tempfile
+
+    directory = output.parent if str(output.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=directory)  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -68,8 +68,8 @@ def build_scanner(
     return Scanner(engine=Engine(rules), config=config, keep_suppressed=keep_suppressed, notices=tuple(notices))
 
 
-def collect(scanner: Scanner, chunks: Iterable[Chunk]) -> list[Finding]:
-    return [finding for chunk in chunks for finding in scanner.scan(chunk)]
+def collect(scanner: Scanner, chunks: Iterable[Chunk], stats: ScanStats | None = None) -> list[Finding]:
+    return [finding for chunk in chunks for finding in scanner.scan(chunk, stats)]
 
 
 def scan_paths(
@@ -83,7 +83,7 @@ def scan_paths(
     walk_stats = ScanStats()  # the walk goes on in the pool's feeder thread: merged at the end
     entries = walk([p for p in paths if p != "-"], config=scanner.config, stats=walk_stats)
     if "-" in paths and read_stdin is not None:
-        findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats, config=scanner.config)))
+        findings.extend(collect(scanner, stdin_chunks(read_stdin(), stats=stats, config=scanner.config), stats))
     first = list(itertools.islice(entries, PARALLEL_MIN_FILES))
     parallel = jobs > 1 and len(first) == PARALLEL_MIN_FILES
     if parallel:
@@ -102,7 +102,7 @@ def scan_file_batch(scanner: Scanner, batch: list[FileEntry]) -> tuple[list[Find
     stats = ScanStats()
     found = []
     for entry in batch:
-        found.extend(collect(scanner, file_chunks(entry, config=scanner.config, stats=stats)))
+        found.extend(collect(scanner, file_chunks(entry, config=scanner.config, stats=stats), stats))
     return found, stats
 
 

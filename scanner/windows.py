@@ -26,6 +26,16 @@ JOINER = "\n"
 MARGIN = 256  # past a rule's longest match: context for its look-arounds
 
 
+# Every rule regex runs under a timeout (the regex module's, over the whole pass): a crafted input
+# must not stall a scan. Linear patterns search a few MB/s at worst, so the budget grows with the text.
+REGEX_TIMEOUT_BASE_S = 2.0
+REGEX_TIMEOUT_PER_MB_S = 1.0
+
+
+def regex_timeout(chars: int) -> float:
+    return REGEX_TIMEOUT_BASE_S + REGEX_TIMEOUT_PER_MB_S * chars / 1_000_000
+
+
 class Windows:
     """Per chunk: each rule's windows, and its matches in them."""
 
@@ -38,11 +48,11 @@ class Windows:
         text = self.text
         spans = self.rule_spans(rule)
         if spans is None:
-            return ((m, 0) for m in rule.regex.finditer(text))
+            return ((m, 0) for m in rule.regex.finditer(text, timeout=regex_timeout(len(text))))
         if rule.spans_lines or "(?<=" in rule.pattern:
             # A look-behind may reach before its window (constructor arguments over several lines):
             # search the chunk itself between the window's bounds, so it sees what it would see.
-            return ((m, 0) for a, b in spans for m in rule.regex.finditer(text, a, b))
+            return ((m, 0) for a, b in spans for m in rule.regex.finditer(text, a, b, timeout=regex_timeout(b - a)))
         return FocusedText(text, spans).matches(rule)
 
     def rule_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
@@ -171,7 +181,7 @@ class FocusedText:
 
     def matches(self, rule: Rule) -> Iterator[tuple[regex.Match[str], int]]:
         """Matches inside one window, each with the shift that maps it back onto the chunk."""
-        for match in rule.regex.finditer(self.text):
+        for match in rule.regex.finditer(self.text, timeout=regex_timeout(len(self.text))):
             index = bisect.bisect_right(self.starts, match.start()) - 1
             a, b = self.spans[index]
             shift = a - self.starts[index]

@@ -26,5 +26,16 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
         row = public_dict(finding, redact_secrets=redact, all_secrets=secrets)
         row.setdefault("suppressed", "")
         row["verification"] = (row.get("verification") or {}).get("status")
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+        writer.writerow({k: "" if row.get(k) is None else neutralised(row[k]) for k in columns})
     return buffer.getvalue()
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: object) -> object:
+    """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)` as a file name) starts with a quote
+    instead (OWASP: CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from scanner.output import public_dict
+from scanner.output import printable, public_dict
 from scanner.report import SEVERITY_ORDER, Report
 
 COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m", "info": "\033[2m"}
@@ -17,7 +17,7 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
     secrets = report.all_secrets
     blocks = []
     for finding in report.findings + report.suppressed:
-        row = public_dict(finding, redact_secrets=redact, all_secrets=secrets)
+        row = safe_row(public_dict(finding, redact_secrets=redact, all_secrets=secrets))
         where = f"{row['path']}:{row['line']}:{row['column']}"
         if row["commit"]:
             where += f" @ {row['commit'][:12]}"
@@ -34,9 +34,16 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
             lines.insert(-1, "  " + provenance(row))
         if isinstance(row.get("verification"), dict):  # --verify
             check = row["verification"]
-            lines.insert(-1, f"  verified: {check['status']}" + (f" ({check['detail']})" if check.get("detail") else ""))
+            detail = f" ({printable(str(check['detail']))})" if check.get("detail") else ""
+            lines.insert(-1, f"  verified: {printable(str(check['status']))}{detail}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n\n" if blocks else "") + summary(report) + "\n"
+
+
+def safe_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Every string from scanned content (paths, snippets, authors, commit messages) without controls:
+    an escape sequence in a file name must not reach the terminal, a newline must not fake a finding."""
+    return {key: printable(value) if isinstance(value, str) else value for key, value in row.items()}
 
 
 def provenance(row: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import random
+import re
 import socket
 import ssl
 import time
@@ -27,7 +28,7 @@ from scanner.errors import ConfigError
 from scanner.revoke.config import RevokeSettings, signing_key
 from scanner.revoke.outbox import Outbox, Row
 from scanner.revoke.signing import signature_headers
-from scanner.revoke.transport import Response, request
+from scanner.revoke.transport import Response, display_url, request
 
 LEASE_MARGIN_S = 60.0
 Echo = Callable[[str], None]
@@ -61,24 +62,30 @@ def classify(response: Response) -> Verdict:
         return Verdict("gone", status, "HTTP 410 Gone: the endpoint no longer exists; fix the webhook url")
     if 300 <= status < 400:
         target = response.headers.get("location", "?")
-        return Verdict("failed", status, f"HTTP {status} redirect to {target} not followed; point url at the final address")
+        return Verdict("failed", status, f"HTTP {status} redirect to {display_url(target)} not followed; point url at the final address")
     if status in (408, 429) or status >= 500:
         return Verdict("retry", status, f"HTTP {status}", retry_after=retry_after(response.headers.get("retry-after")))
     return Verdict("failed", status, f"HTTP {status}: {one_line(text)}".rstrip(": "))
 
 
 def retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent or unreadable."""
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent or unreadable.
+
+    Only ASCII digits count (`str.isdigit` accepts `²` and `١٢`, which float() then refuses), and a
+    value no clock could mean is unreadable too."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if DELTA_SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+DELTA_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def backoff(attempt: int, *, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
@@ -126,7 +133,7 @@ def deliver_pending(
         outcome = send(outbox, row, key=key, settings=settings, echo=echo, sleep=sleep)
         outcomes.append(outcome)
         if outcome.state in ("gone", "pending"):
-            stopped[row.url] = f"endpoint {row.webhook!r} {'is gone' if outcome.state == 'gone' else 'is failing'} " \
+            stopped[row.url] = f"endpoint {display_url(row.webhook)!r} {'is gone' if outcome.state == 'gone' else 'is failing'} " \
                                f"({outcome.detail})"
     return outcomes
 

@@ -29,6 +29,7 @@ from scanner.revoke.config import RevokeSettings, Webhook, parse_revoke, signing
 from scanner.revoke.delivery import Outcome, deliver_pending
 from scanner.revoke.outbox import Outbox, default_state_dir
 from scanner.revoke.payload import Event, build_events, redacted_body, takes
+from scanner.revoke.transport import display_url
 from scanner.rules import Rule
 from scanner.verify.run import VerifyPlan, parse_verify, verify_findings
 from scanner.verify.status import verification_of
@@ -96,7 +97,7 @@ def prepare(
         run = RevokeRun(revoke_settings(config, rules), state_dir or default_state_dir(), dry_run, force)
         needs_verify = [w.name for w in run.settings.webhooks if w.only_verified]
         if needs_verify and plan is None:
-            raise UsageError(f"revoke webhook {needs_verify[0]!r} takes only verified keys (only_verified = true); "
+            raise UsageError(f"revoke webhook {display_url(needs_verify[0])!r} takes only verified keys (only_verified = true); "
                              "add --verify")
         if not dry_run:
             Outbox(run.state_dir).close()  # an unwritable state directory is an error now, not after the scan
@@ -157,7 +158,7 @@ def queue(webhook: Webhook, findings: list[Finding], *, outbox: Outbox | None, r
     if events or skipped:
         keys = sum(len(e.keys) for e in events)
         note = f"; {skipped} key(s) already queued or delivered (--force sends delivered ones again)" if skipped else ""
-        echo(f"webhook {webhook.name!r}: {keys} key(s) in {len(events)} new request(s){note}")
+        echo(f"webhook {display_url(webhook.name)!r}: {keys} key(s) in {len(events)} new request(s){note}")
     return events
 
 
@@ -165,7 +166,7 @@ def request_text(webhook: Webhook, event: Event) -> str:
     """The request as it would go out, with any raw key redacted in the body shown."""
     body = json.dumps(redacted_body(event.body), indent=2, ensure_ascii=False)
     return (
-        f"POST {webhook.url}\n"
+        f"POST {display_url(webhook.url)}\n"
         "Content-Type: application/json\n"
         f"webhook-id: {event.webhook_id}\n"
         "webhook-timestamp: <unix time of the attempt>\n"
@@ -175,7 +176,7 @@ def request_text(webhook: Webhook, event: Event) -> str:
 
 
 def describe(outcome: Outcome) -> str:
-    text = f"{outcome.webhook} {outcome.webhook_id}: {outcome.state}"
+    text = f"{display_url(outcome.webhook)} {outcome.webhook_id}: {outcome.state}"
     if outcome.detail:
         text += f" ({outcome.detail})"
     return text + (f" after {outcome.attempts} attempt(s)" if outcome.attempts > 1 else "")

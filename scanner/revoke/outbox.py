@@ -26,6 +26,7 @@ from typing import Any
 from scanner.errors import ConfigError
 from scanner.revoke.config import Webhook
 from scanner.revoke.payload import Event
+from scanner.statedir import ensure_private_dir, open_private_file
 
 DB_NAME = "revoke-outbox.sqlite3"
 STATES = ("pending", "delivered", "failed", "gone")
@@ -110,11 +111,9 @@ def owner_alive(claimed_by: str) -> bool:
 
 class Outbox:
     def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / DB_NAME
+        self.path = ensure_private_dir(state_dir) / DB_NAME
+        open_private_file(self.path)
         try:
-            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-            os.chmod(self.path, 0o600)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # committed means on disk before we send

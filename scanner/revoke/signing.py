@@ -13,12 +13,14 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_TOLERANCE_S = 300  # the spec's recommendation: five minutes
+TIMESTAMP = re.compile(r"[0-9]{1,12}")  # seconds since the epoch, ASCII digits only
 
 
 class WebhookVerificationError(Exception):
@@ -63,18 +65,25 @@ def verify_signature(
     `headers` may be any mapping (http.server's message, a framework's headers, a plain dict);
     `body` must be the raw bytes as received, before any JSON parsing.
     """
-    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        lowered = {str(k).lower(): v for k, v in headers.items()}
+    except (AttributeError, TypeError):
+        raise WebhookVerificationError("headers must be a mapping of names to values") from None
     try:
         webhook_id = lowered["webhook-id"]
         timestamp_text = lowered["webhook-timestamp"]
         signatures = lowered["webhook-signature"]
     except KeyError as exc:
         raise WebhookVerificationError(f"missing header {exc.args[0]}") from None
+    if not all(isinstance(v, str) for v in (webhook_id, timestamp_text, signatures)) or not isinstance(body, bytes):
+        raise WebhookVerificationError("header values must be text and the body bytes")
     try:
         key = decode_secret(secret)
-        timestamp = int(timestamp_text)
-    except ValueError as exc:
-        raise WebhookVerificationError(str(exc) if "secret" in str(exc) else "invalid webhook-timestamp") from None
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise WebhookVerificationError(str(exc) if "secret" in str(exc) else "invalid signing secret") from None
+    if not TIMESTAMP.fullmatch(timestamp_text.strip()):
+        raise WebhookVerificationError("invalid webhook-timestamp")
+    timestamp = int(timestamp_text.strip())
     if abs(time.time() - timestamp) > tolerance:
         raise WebhookVerificationError("webhook-timestamp outside the tolerance (replayed or clock skew)")
     expected = sign(key, webhook_id, timestamp, body)

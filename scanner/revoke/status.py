@@ -7,6 +7,7 @@ from typing import Any
 
 from scanner.revoke.outbox import Row
 from scanner.revoke.payload import iso_time, redacted_body
+from scanner.revoke.transport import display_url
 
 
 def record(row: Row) -> dict[str, Any]:
@@ -18,8 +19,8 @@ def record(row: Row) -> dict[str, Any]:
             pass
     return {
         "webhook_id": row.webhook_id,
-        "webhook": row.webhook,
-        "url": row.url,
+        "webhook": display_url(row.webhook),
+        "url": display_url(row.url),
         "state": row.state,
         "attempts": row.attempts,
         "created_at": iso_time(row.created_at),

@@ -50,6 +50,21 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def display_url(text: str) -> str:
+    """A webhook URL as shown on screen and in `revoke status`: scheme, host and first path segment.
+    Webhook URLs often carry their token in the path or query (Slack, Teams, Zapier): never echoed.
+    Anything that is not an http(s) URL (a webhook's own name) is returned as it is."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return text
+    segments = [s for s in parts.path.split("/") if s]
+    path = f"/{segments[0]}" if segments else ""
+    if len(segments) > 1 or parts.query:
+        path += "/…"
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{host}{path}"
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, host: str, port: int | None, *, ip: str, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)

@@ -58,6 +58,7 @@ class Blob:
     source: str = "file"  # what a plain chunk of it is called: file, stdin, git
     size: int | None = None  # when known before reading (a file's stat, a git blob's header)
     budget: Budget | None = field(default=None, compare=False)  # set inside archives
+    root: str | None = None  # the scanned tree it came from: what it may refer to (a source map) lies inside
 
     @property
     def suffix(self) -> str:

@@ -25,7 +25,7 @@ from typing import TextIO
 from scanner.chunk import Chunk
 from scanner.finding import Finding
 from scanner.report import ScanStats
-from scanner.sources.blob import Blob
+from scanner.sources.blob import Blob, Skip, open_regular_file
 from scanner.sources.sourcemaps import OriginalPosition, SourceMap, parse_sourcemap, sourcemap_chunks
 from scanner.sources.stream import OVERLAP_CHARS, WINDOW_CHARS, Window, WindowLocator, window_chunks
 
@@ -158,7 +158,7 @@ class MapResolver:
                 name = os.path.join(os.path.dirname(self.blob.display), relative)
             else:
                 path, name = self.blob.fs_path + ".map", self.blob.display + ".map"
-            text = _read_small(path)
+            text = _read_small(path) if within(path, self.blob.root or os.path.dirname(self.blob.fs_path)) else None
         if text is None or name is None:
             return None
         try:
@@ -201,10 +201,17 @@ def _data_url_text(url: bytes) -> str | None:
     return data.decode("utf-8", "replace")
 
 
+def within(path: str, root: str) -> bool:
+    """A map the bundle names must lie inside the scanned tree: `sourceMappingURL=../../etc/x` or a
+    link pointing out of it would make keysweep read (or, for a FIFO, wait on) a file it was not asked to."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def _read_small(path: str) -> str | None:
     try:
-        with open(path, "rb") as handle:
+        with open_regular_file(path) as handle:
             data = handle.read(MAX_MAP_BYTES + 1)
-    except OSError:
+    except (OSError, Skip):
         return None
     return data.decode("utf-8", "replace") if len(data) <= MAX_MAP_BYTES else None

@@ -29,7 +29,9 @@ BASIC = re.compile(r"\b[Bb][Aa][Ss][Ii][Cc]\s+([A-Za-z0-9+/]{8,4096}={0,2})(?![A
 BASIC_LOWERED = re.compile(r"basic\s+([a-z0-9+/]{8,4096}={0,2})(?![a-z0-9+/=])")  # see basic_payloads
 DATA_URL = re.compile(r"\bdata:([\w.+-]+/[\w.+-]+)?((?:;[\w.+-]+=[\w.+-]+)*);base64,([A-Za-z0-9+/]{8,1048576}={0,2})")
 TEXT_MEDIA = re.compile(r"^(?:text/|application/(?:json|javascript|x-javascript|xml|x-www-form-urlencoded|ld\+json|[\w.+-]*\+json)$)")
-SECRET_KIND = re.compile(r"""^\s*kind:\s*["']?Secret["']?\s*$|"kind"\s*:\s*"Secret\"""", re.MULTILINE)
+# [ \t], not \s: under MULTILINE, `^\s*` at every line start runs over all the newlines after it
+# (`kind Secret` and 60 KB of blank lines took 9 s).
+SECRET_KIND = re.compile(r"""^[ \t]*kind:[ \t]*["']?Secret["']?[ \t]*\r?$|"kind"[ \t]*:[ \t]*"Secret\"""", re.MULTILINE)
 DATA_BLOCK = re.compile(r"^([ \t]*)(?:data|binaryData):[ \t]*$", re.MULTILINE)
 YAML_ENTRY = re.compile(r"""^([ \t]+)(["']?)([\w.-]+)\2:[ \t]*(["']?)([A-Za-z0-9+/]{4,1048576}={0,2})\4[ \t]*$""")
 JSON_DATA = re.compile(r'"(?:data|binaryData)"\s*:\s*\{([^{}]{0,1048576})\}')

@@ -13,6 +13,7 @@ whatever was read before the error is still scanned.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 from collections.abc import Callable, Iterator
@@ -258,7 +259,7 @@ def _compressed_chunks(blob: Blob, *, config: Config, stats: ScanStats) -> Itera
 
     opener = decompressor(blob, limit=expansion_limit(blob, config.max_file_size))
     inner_name = blob.display[: -len(blob.suffix)]
-    inner = Blob(blob.display, blob.fs_path, opener, blob.depth, blob.rereadable, blob.source, None, blob.budget)
+    inner = dataclasses.replace(blob, opener=opener, size=None)
     kind = kind_by_name(inner_name)
     if kind == "archive" or kind == "compressed":
         raise Skip("nested compression", f"{blob.display}: skipped, compressed twice")

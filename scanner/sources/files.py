@@ -29,6 +29,7 @@ SKIP_DIRS = {".git", ".hg", ".svn"}
 class FileEntry:
     fs_path: str  # as opened
     display: str  # as reported
+    root: str | None = None  # the directory given on the command line that it was found under
 
 
 def walk(roots: list[str], *, config: Config, stats: ScanStats) -> Iterator[FileEntry]:
@@ -56,7 +57,7 @@ def walk(roots: list[str], *, config: Config, stats: ScanStats) -> Iterator[File
                 if os.path.islink(path):
                     stats.skipped["symlink"] += 1
                 elif not _excluded(path, config, skip_globs, stats):
-                    yield FileEntry(path, without_dot_slash(path))
+                    yield FileEntry(path, without_dot_slash(path), root)
 
 
 def _excluded(path: str, config: Config, globs: tuple[str, ...], stats: ScanStats) -> bool:
@@ -72,7 +73,7 @@ def _walk_error(error: OSError, stats: ScanStats) -> None:
 
 
 def file_blob(entry: FileEntry) -> Blob:
-    return Blob(entry.display, entry.fs_path, lambda: open_regular_file(entry.fs_path))
+    return Blob(entry.display, entry.fs_path, lambda: open_regular_file(entry.fs_path), root=entry.root)
 
 
 def file_chunks(entry: FileEntry, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:

@@ -41,7 +41,7 @@ def scan_blob(scanner: Scanner, path: str, data: bytes, stats: ScanStats) -> lis
     """Findings in one file version, read by the dispatcher as a file of that name would be."""
     blob = Blob(path, None, lambda: io.BytesIO(data), source="git", size=len(data))
     return [finding for chunk in blob_chunks(blob, config=scanner.config, stats=stats)
-            for finding in scanner.scan(chunk)]
+            for finding in scanner.scan(chunk, stats)]
 
 
 @dataclass

@@ -128,7 +128,9 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc.rpartition("@")[2]
     if "@" in parts.netloc:
         netloc = f"…@{netloc}"
-    segments = [redact(s) if KEY_LIKE_SEGMENT.match(s) else s for s in parts.path.split("/")]
+    # Segments are judged decoded: `sk%5Flive%5F…` is a key however it was escaped.
+    segments = [redact(plain) if KEY_LIKE_SEGMENT.match(plain := urllib.parse.unquote(s)) else s
+                for s in parts.path.split("/")]
     query = "&".join(
         f"{name}={redact(value) if len(value) >= SHORT_VALUE else value}"
         for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)

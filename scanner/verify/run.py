@@ -11,6 +11,7 @@ concurrency limit, a timeout per request, and a shared pause when a provider ans
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from scanner.verify.status import RATE_LIMITED, UNKNOWN, Verification, status_fo
 from scanner.verify.target import Refused, destination, endpoint
 
 RETRIES_ON_429 = 2
+SENDABLE = re.compile(r"[\x21-\x7e]{1,8192}")  # printable ASCII, no spaces: what a header or URL can carry
 DEFAULT_WAIT_ON_429 = 1.0  # when a 429 carries no Retry-After
 
 
@@ -125,6 +127,8 @@ def check_key(rule: Rule, secret: str, *, plan: VerifyPlan, limiter: RateLimiter
         address = destination(url, explicit=explicit, allow_private=plan.allow_private)
     except Refused as exc:
         return Verification(UNKNOWN, None, f"{shown}: {exc}")
+    if not SENDABLE.fullmatch(secret):
+        return Verification(UNKNOWN, None, f"{shown}: not checked (the key holds characters a request cannot carry)")
     target, headers = spec.request(url, secret)
     for attempt in range(RETRIES_ON_429 + 1):
         limiter.wait()
@@ -132,6 +136,8 @@ def check_key(rule: Rule, secret: str, *, plan: VerifyPlan, limiter: RateLimiter
             answer = request(spec.method, target, headers=headers, timeout=plan.settings.timeout, connect_ip=address)
         except (OSError, http.client.HTTPException) as exc:
             return Verification(UNKNOWN, None, f"{shown}: {failure(exc, plan.settings.timeout)}")
+        except ValueError:  # http.client quotes the offending header value, i.e. the key: never shown
+            return Verification(UNKNOWN, None, f"{shown}: the request could not be sent")
         status = status_for(answer.status)
         if status != RATE_LIMITED:
             return Verification(status, answer.status, f"{shown}: HTTP {answer.status}")
