@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from scanner.fingerprints import secret_digest
+
 if TYPE_CHECKING:
     from scanner.rules import Rule
 
@@ -47,12 +49,18 @@ class Finding:
 
     @property
     def secret_sha256(self) -> str:
+        """Plain SHA-256: the revoke webhook contract (receivers match it against keys they issued)."""
         return hashlib.sha256(self.secret.encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
+    def digest(self) -> str:
+        """The secret's name in reports, baselines and ignore files (keyed when a key is set: fingerprints.py)."""
+        return secret_digest(self.secret)
+
+    @property
     def fingerprint(self) -> str:
-        """Stable across line moves and commits: the rule and the secret's hash."""
-        return f"{self.rule_id}:{self.secret_sha256}"
+        """Stable across line moves and commits: the rule and the secret's digest."""
+        return f"{self.rule_id}:{self.digest}"
 
     @property
     def snippet(self) -> str:

@@ -60,7 +60,7 @@ def public_dict(finding: Finding, *, redact_secrets: bool, all_secrets: frozense
         "severity": finding.severity,
         "confidence": finding.confidence,
         "secret": secret,
-        "secret_sha256": finding.secret_sha256,
+        "secret_sha256": finding.digest,  # keyed when KEYSWEEP_FINGERPRINT_KEY is set
         "fingerprint": finding.fingerprint,
         "path": finding.path,
         "line": finding.line,

@@ -72,7 +72,7 @@ def relative_to(path: str, *, root: Path | None, base: str) -> str:
 
 
 def keys(finding: Finding, *, root: Path | None, base: str) -> list[Key]:
-    return [(finding.rule_id, finding.secret_sha256, relative_to(p, root=root, base=base)) for p in finding_paths(finding)]
+    return [(finding.rule_id, finding.digest, relative_to(p, root=root, base=base)) for p in finding_paths(finding)]
 
 
 # --- baseline files ---------------------------------------------------------------------------
@@ -190,7 +190,7 @@ class AcceptedFilters:
         """Ignored when every path the finding stands for is covered by an ignore line."""
         accepted = self.accepted
         matching = [i for i in accepted.ignores
-                    if i.rule_id == finding.rule_id and i.secret_sha256 == finding.secret_sha256]
+                    if i.rule_id == finding.rule_id and i.secret_sha256 == finding.digest]
         if not matching:
             return None
         hits: list[Ignore] = []

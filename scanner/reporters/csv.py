@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from scanner.output import public_dict
+from scanner.output import printable, public_dict
 from scanner.report import Report
 
 COLUMNS = (
@@ -35,7 +35,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralised(value: object) -> object:
     """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)` as a file name) starts with a quote
-    instead (OWASP: CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    instead (OWASP: CSV injection); control characters are escaped, as on a terminal."""
+    if not isinstance(value, str):
+        return value
+    value = printable(value)
+    return "'" + value if value.startswith(FORMULA_START) else value
