@@ -15,7 +15,7 @@ import click
 
 from scanner.errors import ExitCode
 
-FORMATS = ("text", "json", "jsonl", "sarif", "csv")
+FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html")
 MAX_WARNINGS_SHOWN = 20
 
 
