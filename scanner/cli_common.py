@@ -15,7 +15,7 @@ import click
 
 from scanner.errors import ExitCode
 
-FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html")
+FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html", "junit", "gitlab")
 MAX_WARNINGS_SHOWN = 20
 
 

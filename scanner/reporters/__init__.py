@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from scanner.report import Report
-from scanner.reporters import csv, html, json, sarif, text
+from scanner.reporters import csv, gitlab, html, json, junit, sarif, text
 
 Renderer = Callable[..., str]
 
@@ -17,10 +17,12 @@ REPORTERS: dict[str, Renderer] = {
     "sarif": sarif.render,
     "csv": csv.render,
     "html": html.render,
+    "junit": junit.render,
+    "gitlab": gitlab.render,
 }
 # Formats that say when the scan ran and what it covered; the caller passes both (a reporter
 # does not read the clock), so the others stay pure functions of the findings.
-DATED = frozenset({"html"})
+DATED = frozenset({"html", "junit", "gitlab"})
 
 
 def render(report: Report, fmt: str, *, redact: bool, color: bool = False, finished_at: datetime | None = None,
