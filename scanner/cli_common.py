@@ -15,7 +15,7 @@ import click
 
 from scanner.errors import ExitCode
 
-FORMATS = ("text", "json", "jsonl", "sarif", "csv")
+FORMATS = ("text", "json", "jsonl", "sarif", "csv", "html", "junit", "gitlab")
 MAX_WARNINGS_SHOWN = 20
 
 
@@ -23,8 +23,8 @@ MAX_WARNINGS_SHOWN = 20
 class OutputOptions:
     """The options every scanning command shares (see `scan_options`)."""
 
-    fmt: str
-    output: Path | None
+    fmt: str  # what standard output gets: --format, else text
+    outputs: tuple[tuple[str, Path], ...]  # (format, file) for each -o; empty: the report goes to stdout
     redact: bool
     config: Path | None
     rules: tuple[Path, ...]
@@ -40,10 +40,12 @@ class OutputOptions:
 def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every scanning command, gathered into one OutputOptions argument."""
     options = [
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                     help="Report format."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the report here (created with 0600 permissions) instead of stdout."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Report format (default: text; for -o files, the one each file's extension names)."),
+        click.option("--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write a report here (created with 0600 permissions) instead of stdout; repeatable, "
+                          "the format taken from each extension: .sarif .json .jsonl .csv .html .xml (JUnit) "
+                          ".gitlab.json .txt."),
         click.option("--no-redact", is_flag=True, help="Show secrets in full (redacted to a prefix by default)."),
         click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Config file (default: .keysweep.toml or [tool.keysweep] in pyproject.toml, "
@@ -68,10 +70,12 @@ def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
 
-    def wrapper(fmt: str, output: Path | None, no_redact: bool, config_path: Path | None,
+    def wrapper(fmt: str | None, outputs: tuple[Path, ...], no_redact: bool, config_path: Path | None,
                 extra_rules: tuple[Path, ...], exit_code: int, jobs: int | None, show_suppressed: bool,
                 **kwargs: Any) -> Any:
-        opts = OutputOptions(fmt, output, not no_redact, config_path, extra_rules, exit_code, jobs, show_suppressed,
+        targets = report_targets(outputs, fmt)  # an unknown extension is an error now, not after the scan
+        opts = OutputOptions(fmt or "text", targets, not no_redact, config_path, extra_rules, exit_code, jobs,
+                             show_suppressed,
                              baseline=kwargs.pop("baseline"), ignore_file=kwargs.pop("ignore_file"),
                              report_unused_ignores=kwargs.pop("report_unused_ignores"),
                              rulesets=kwargs.pop("rulesets"))
@@ -90,6 +94,8 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
     root is the directory report paths are relative to (a repository's root for git findings).
     post (from `LiveOptions.prepare`) verifies keys before the report and revokes them after it.
     """
+    from datetime import datetime, timezone
+
     from scanner.filters.stage import filter_report
     from scanner.output import printable, use_color, write_report
     from scanner.reporters import render
@@ -106,11 +112,35 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
         click.echo(f"keysweep: warning: {printable(warning)}", err=True)
     if len(warnings) > MAX_WARNINGS_SHOWN:
         click.echo(f"keysweep: warning: … and {len(warnings) - MAX_WARNINGS_SHOWN} more", err=True)
-    color = opts.fmt == "text" and opts.output is None and use_color()
-    write_report(render(report, opts.fmt, redact=opts.redact, color=color), opts.output)
+    finished_at = datetime.now(timezone.utc)
+    target = str(root if root is not None else Path.cwd())
+    to_stdout = not opts.outputs or any(str(path) == "-" for _, path in opts.outputs)
+    for fmt, path in opts.outputs or ((opts.fmt, Path("-")),):
+        color = fmt == "text" and str(path) == "-" and use_color()
+        write_report(render(report, fmt, redact=opts.redact, color=color, finished_at=finished_at, target=target),
+                     None if str(path) == "-" else path)
+    if not to_stdout:  # every report went to a file: the terminal still hears how the scan went
+        from scanner.reporters.text import summary
+
+        written = ", ".join(f"{path} ({fmt})" for fmt, path in opts.outputs)
+        click.echo(f"keysweep: {summary(report)}; report{'s' if len(opts.outputs) > 1 else ''}: {written}", err=True)
     if post is not None:
         post.after_output(report, root=root)  # never changes the exit status
     return opts.exit_code if report.findings else ExitCode.CLEAN
+
+
+def report_targets(outputs: tuple[Path, ...], fmt: str | None) -> tuple[tuple[str, Path], ...]:
+    """Each -o file with its format: --format if given, else what the file's extension names
+    (scanner/reporters: EXTENSIONS), else text for a name with no extension (`-`, /dev/null).
+    A file named twice is written once."""
+    if not outputs:
+        return ()
+    from scanner.reporters import format_for_path
+
+    targets: dict[Path, str] = {}
+    for path in outputs:
+        targets.setdefault(path, fmt or ("text" if str(path) == "-" else format_for_path(path) or "text"))
+    return tuple((chosen, path) for path, chosen in targets.items())
 
 
 def show_notices(notices: tuple[str, ...] | list[str]) -> None:
