@@ -6,6 +6,7 @@ Both cli.py and cli_git.py import this module; neither imports the other's comma
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +126,12 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
         written = ", ".join(f"{path} ({fmt})" for fmt, path in opts.outputs)
         click.echo(f"keysweep: {summary(report)}; report{'s' if len(opts.outputs) > 1 else ''}: {written}", err=True)
     if post is not None:
-        post.after_output(report, root=root)  # never changes the exit status
+        revocation = post.after_output(report, root=root)  # never changes the exit status
+        html = [(fmt, path) for fmt, path in opts.outputs if fmt == "html" and str(path) != "-"]
+        if revocation and html:  # the audit page shows what revocation did: written again, atomically
+            with_outcomes = dataclasses.replace(report, extra_stats={**report.extra_stats, "revocation": revocation})
+            for fmt, path in html:
+                write_report(render(with_outcomes, fmt, redact=opts.redact, finished_at=finished_at, target=target), path)
     return opts.exit_code if report.findings else ExitCode.CLEAN
 
 

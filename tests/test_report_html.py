@@ -135,7 +135,7 @@ def test_a_file_scan_has_no_history_cards_and_no_git_columns() -> None:
 
 
 def test_revocation_is_pointed_at_when_the_report_has_no_outcome() -> None:
-    assert "see <code>keysweep revoke status</code>" in page()
+    assert "earlier requests: <code>keysweep revoke status</code>" in page()
 
 
 def test_revocation_outcomes_are_counted_when_the_report_carries_them() -> None:

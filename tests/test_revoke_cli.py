@@ -188,3 +188,14 @@ def test_git_history_revoke_carries_commit_author_and_a_clean_remote(tmp_path: P
     assert location["first_seen"].startswith("2024-01-02")
     assert location["repository"] == "https://git.example.test/acme/shop.git"
     assert key not in request.body.decode() and "hunter2" not in request.body.decode()
+
+
+def test_the_html_audit_page_shows_what_revocation_did(tmp_path: Path, env: dict[str, str]) -> None:
+    with ReceiverServer(env[ENV]) as server:
+        write_project(tmp_path / "proj", server.url + "/hook")
+        result = run_keysweep("scan", "proj", "--revoke", "-o", "audit.html", "-o", "report.json", cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stderr
+    page = (tmp_path / "audit.html").read_text()
+    assert 'data-count="revocation-delivered" data-value="1"' in page
+    assert (tmp_path / "audit.html").stat().st_mode & 0o777 == 0o600
+    assert "revocation" not in json.loads((tmp_path / "report.json").read_text())["stats"]  # JSON is written once, before

@@ -183,8 +183,8 @@ def summarize(records: list[dict[str, Any]], *, suppressed: int = 0,
 def revocation_counts(records: list[dict[str, Any]], extra_stats: dict[str, Any]) -> dict[str, int]:
     """Revoke outcomes, if whoever built the report recorded them (per finding or as totals).
 
-    Today `--revoke` runs after the report is written, so a report has none and the page points
-    at `keysweep revoke status` instead."""
+    `--revoke` runs after the reports are written; `emit` then writes an HTML report again with the
+    outcomes by state in `extra_stats["revocation"]`."""
     counts: Counter[str] = Counter()
     for record in records:
         outcome = record.get("revocation")

@@ -69,14 +69,17 @@ class PostScan:
         return dataclasses.replace(report, findings=findings, extra_stats=stats)
 
     def after_output(self, report: Report, *, root: Path | None = None, echo: Echo = to_stderr,
-                     show: Echo = text_to_stderr) -> None:
+                     show: Echo = text_to_stderr) -> dict[str, int] | None:
+        """Queue and deliver; the outcome counts by state (None when --revoke was not asked)."""
         if self.revoke is None:
-            return
+            return None
         try:
             repository = origin_url(root) if root and any(f.source == "git" for f in report.findings) else None
-            revoke_findings(report.findings, run=self.revoke, repository=repository, echo=echo, show=show)
+            outcomes = revoke_findings(report.findings, run=self.revoke, repository=repository, echo=echo, show=show)
         except (KeysweepError, OSError, sqlite3.Error) as exc:
             echo(f"warning: revocation did not complete: {exc}")
+            return {"not completed": 1}
+        return dict(Counter(outcome.state for outcome in outcomes))
 
 
 def prepare(
