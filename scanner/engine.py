@@ -66,6 +66,7 @@ class Engine:
         self._deferred = False  # not cached and the cache is read-only: compile only for a big scan
         self._scanned_chars = 0
         self.counters = EngineCounters()
+        self._index = {id(rule): position for position, rule in enumerate(rules)}
 
     @property
     def compiled(self) -> bool:
@@ -105,7 +106,12 @@ class Engine:
         on-disk cache that `prepare` filled (or builds them itself)."""
         state = dict(self.__dict__)
         state.update(_prefilter=None, _candidates=None, _candidates_ready=False)
+        del state["_index"]  # keyed by object identity: rebuilt for the unpickled rules
         return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._index = {id(rule): position for position, rule in enumerate(self.rules)}
 
     def prepare(self) -> None:
         """Build (or load) the native databases once, before worker processes fork."""
@@ -149,7 +155,7 @@ class Engine:
     ) -> None:
         rules = [self.rules[i] for i in sorted(ends) if self.rules[i].applies_to(path)]
         reach = self._candidates.reach if self._candidates else None
-        windows = CandidateWindows(text, ends, self.rules, reach) if len(text) >= WINDOWED_MIN_CHARS else None
+        windows = CandidateWindows(text, ends, self.rules, reach, self._index) if len(text) >= WINDOWED_MIN_CHARS else None
         for rule in rules:
             matches = windows.matches(rule) if windows else whole_text_matches(rule, text)
             self._confirm(rule, matches, found, keep_rejected, on_timeout)

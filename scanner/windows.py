@@ -87,18 +87,22 @@ class CandidateWindows(Windows):
     """Windows around the places each rule could match (its Hyperscan form's match ends)."""
 
     def __init__(
-        self, text: str, ends: dict[int, list[int]], rules: list[Rule], reach: dict[int, tuple[int, int]] | None = None
+        self, text: str, ends: dict[int, list[int]], rules: list[Rule], reach: dict[int, tuple[int, int]] | None = None,
+        index: dict[int, int] | None = None,
     ) -> None:
-        """`reach`: per rule, how far its matches reach before and after a place (else the defaults)."""
+        """`ends` and `reach` are keyed by the rule's position in `rules`; `reach`: how far its matches
+        reach before and after a place (else the defaults); `index`: id(rule) -> position, made once
+        per engine (made per chunk, it cost ~1 s of a history scan)."""
         super().__init__(text)
-        self._ends = {id(rules[i]): found for i, found in ends.items()}
-        self._reach = {id(rules[i]): found for i, found in (reach or {}).items()}
+        self._ends = ends
+        self._reach = reach or {}
+        self._index = index if index is not None else {id(rule): i for i, rule in enumerate(rules)}
 
     def cache_key(self, rule: Rule) -> object:
         return id(rule)
 
     def places(self, rule: Rule) -> Iterable[int]:
-        return self._ends.get(id(rule), ())
+        return self._ends.get(self._index[id(rule)], ())
 
     def line_spans(self, rule: Rule) -> list[tuple[int, int]] | None:
         # A place lies inside its match (the form's tail may be cut short): along a long line the
@@ -106,8 +110,9 @@ class CandidateWindows(Windows):
         # window reaches either side) and forward as far as the match may go on past the place.
         # Close windows become one (fewer regex calls, a few more bytes).
         before, after = REACH_BEFORE + REACH_AFTER, REACH_AFTER
-        if id(rule) in self._reach:
-            longest_before, longest_after = self._reach[id(rule)]
+        reach = self._reach.get(self._index[id(rule)])
+        if reach is not None:
+            longest_before, longest_after = reach
             before, after = min(before, longest_before + MARGIN), min(after, longest_after + MARGIN)
         ends = (end - 1 for end in self.places(rule))
         return merge(hit_windows(self.text, ends, 1, before=before, after=after), WINDOW_GAP)

@@ -117,18 +117,30 @@ def test_decode_base64_text(encoded: str, text: str | None) -> None:
     assert decode_base64_text(encoded) == text
 
 
-def test_basic_payload_search_on_lowered_text_finds_what_the_case_blind_pattern_finds() -> None:
-    from scanner.sources.decoders import BASIC, find_payloads
+@pytest.mark.parametrize("large", [False, True], ids=["find", "hyperscan"])
+def test_basic_payloads_are_found_in_any_letter_case_as_a_case_blind_pattern_finds_them(large: bool) -> None:
+    import re
 
+    from scanner.sources.decoders import NATIVE_MARKER_MIN_CHARS, find_payloads
+
+    case_blind = re.compile(r"\b(?i:basic)\s+([A-Za-z0-9+/]{8,4096}={0,2})(?![A-Za-z0-9+/=])")
     text = ("x Authorization: Basic dXNlcjpwYXNzd29yZA== y\nbasic QUJDREVGR0g= notbasic QUJDREVGR0g= "
             "BASIC\tQUJDREVGR0hJ\n_basic QUJDREVGR0g= BaSiC QUJDREVGR0g= basic short")
-    for sample in (text, text + " İ"):  # the second lowers to a different length: slow path
-        expected = [(m.start(1), m.end(1), m.group(1)) for m in BASIC.finditer(sample)]
+    text = ("é" * NATIVE_MARKER_MIN_CHARS + "\n" if large else "") + text
+    for sample in (text, text + " İ"):  # the second lowers to a different length
+        expected = [(m.start(1), m.end(1), m.group(1)) for m in case_blind.finditer(sample)]
         assert [(p.start, p.end, p.encoded) for p in find_payloads(sample)] == expected
         assert len(expected) == 4
 
 
-@pytest.mark.parametrize("marker", ["Basic ", "BASIC ", "data:text/plain;base64,", "kind: Secret"])
+def test_data_urls_are_matched_from_their_own_data_prefix() -> None:
+    from scanner.sources.decoders import find_payloads
+
+    text = "a metadata:text/plain;base64,QUJDREVGR0hJ b data:text/plain;charset=utf-8;base64,SEVMTE9XT1JMRA=="
+    assert [p.encoded for p in find_payloads(text)] == ["SEVMTE9XT1JMRA=="]
+
+
+@pytest.mark.parametrize("marker", ["Basic ", "BASIC ", "bAsIc ", "data:text/plain;base64,", "kind: Secret"])
 def test_payload_markers_are_seen_in_large_and_small_text(marker: str) -> None:
     from scanner.sources.decoders import NATIVE_MARKER_MIN_CHARS, has_payloads
 
