@@ -39,6 +39,9 @@ def as_form_bytes(text: str) -> bytes:
 Compiled = tuple[Any, frozenset[int], dict[int, tuple[int, int]]]
 
 
+SAME_PLACE = 64  # ends this close to the rule's previous end count once toward the density limit
+
+
 class TooManyCandidates(Exception):
     """The chunk is dense with candidate shapes: windows would not save anything."""
 
@@ -75,8 +78,16 @@ class CandidateFinder:
 
         def on_match(rule: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal count
-            found.setdefault(rule, []).append(end)
-            count += 1
+            ends = found.get(rule)
+            if ends is None:
+                found[rule] = [end]
+                count += 1
+            else:
+                # A form with a flexible middle ends at every offset along one long run: those
+                # ends are one place for the density limit (all are kept: each may start a match).
+                if end - ends[-1] > SAME_PLACE:
+                    count += 1
+                ends.append(end)
             return count > limit  # True stops the scan
 
         try:

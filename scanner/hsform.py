@@ -66,7 +66,7 @@ def hyperscan_form(pattern: str) -> str:
 
     Compile it with HS_FLAG_MULTILINE and HS_FLAG_DOTALL (looser than any scoped m/s flag)."""
     parsed = _parse(pattern)
-    text = _sequence(_cut_tail(list(parsed)), rewrite=True).text
+    text = _sequence(_cut_tail(list(parsed)), rewrite=True, leading=True).text
     return f"(?i:{text})" if parsed.state.flags & IGNORECASE else text
 
 
@@ -130,11 +130,13 @@ def _cut_tail(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     return items
 
 
-def _sequence(items: list[tuple[Any, Any]], *, rewrite: bool) -> Form:
+def _sequence(items: list[tuple[Any, Any]], *, rewrite: bool, leading: bool = False) -> Form:
+    """`leading`: nothing comes before this sequence in the pattern, so a look-behind anywhere in
+    its first item drops nothing outside it."""
     parts: list[Form] = []
     behind = False
     for op, av in items:
-        form = _item(str(op), av, rewrite=rewrite)
+        form = _item(str(op), av, rewrite=rewrite, leading=leading and not parts)
         if form.behind:
             if sum(part.weight for part in parts) > form.weight:
                 # What comes before says more than what the look-behind checks: keep it, drop the look-behind.
@@ -145,7 +147,7 @@ def _sequence(items: list[tuple[Any, Any]], *, rewrite: bool) -> Form:
     return Form("".join(p.text for p in parts), behind, sum(p.weight for p in parts))
 
 
-def _item(op: str, av: Any, *, rewrite: bool) -> Form:
+def _item(op: str, av: Any, *, rewrite: bool, leading: bool = False) -> Form:
     if op == "LITERAL":
         return Form(_literal(av), False, 1.0 if chr(av).isalnum() else 0.5)
     if op == "NOT_LITERAL":
@@ -158,10 +160,10 @@ def _item(op: str, av: Any, *, rewrite: bool) -> Form:
         chars, negated = CATEGORIES[str(av)]
         return Form(f"[^{chars}]" if negated else f"[{chars}\\x7f]")
     if op == "BRANCH":
-        return _branch([list(branch) for branch in av[1]], rewrite=rewrite)
+        return _branch([list(branch) for branch in av[1]], rewrite=rewrite, leading=leading)
     if op == "SUBPATTERN":
         _group, add_flags, del_flags, inner = av
-        form = _sequence(list(inner), rewrite=rewrite)
+        form = _sequence(list(inner), rewrite=rewrite, leading=leading)
         return Form(f"({_scoped_flags(add_flags, del_flags)}{form.text})", form.behind, form.weight)
     if op == "ATOMIC_GROUP":
         form = _sequence(list(av), rewrite=rewrite)
@@ -181,10 +183,11 @@ def _item(op: str, av: Any, *, rewrite: bool) -> Form:
     raise Unsupported(op)
 
 
-def _branch(branches: list[list[tuple[Any, Any]]], *, rewrite: bool) -> Form:
-    forms = [_sequence(branch, rewrite=rewrite) for branch in branches]
-    if any(f.behind for f in forms) and not all(f.behind for f in forms):
+def _branch(branches: list[list[tuple[Any, Any]]], *, rewrite: bool, leading: bool = False) -> Form:
+    forms = [_sequence(branch, rewrite=rewrite, leading=leading) for branch in branches]
+    if any(f.behind for f in forms) and not all(f.behind for f in forms) and not leading:
         # Some alternatives would drop what precedes the group and others need it: keep it.
+        # (Nothing precedes a leading group: each alternative keeps its own rewrite.)
         forms = [_sequence(branch, rewrite=False) for branch in branches]
     behind = any(f.behind for f in forms)
     return Form("(?:" + "|".join(f.text for f in forms) + ")", behind, min(f.weight for f in forms))

@@ -15,8 +15,7 @@ from scanner.pipeline import Scanner
 from scanner.rules import Rule, builtin_rules_dir, load_rule_file, rule_files
 from scanner.validators import VALIDATORS
 
-REDOS_INPUT_BYTES = 1024 * 1024
-REDOS_BOUND_S = 1.5  # per pathological input; linear patterns take a few milliseconds
+REDOS_BOUND_S = 1.5  # per pathological input of 256 KB; linear patterns take a few milliseconds
 
 
 def check_rules(path: Path | None = None, *, redos: bool = True) -> tuple[list[str], int]:
@@ -107,29 +106,51 @@ def example_problems(rules: list[Rule], scanner: Scanner | None = None) -> list[
     return problems
 
 
-def pathological_inputs(rule: Rule) -> list[str]:
+def pathological_inputs(rule: Rule, size: int) -> list[str]:
     keyword = rule.keywords[0]
-    unit = REDOS_INPUT_BYTES
     return [
-        (f"{keyword} = '" + "a1" * 40 + " ")[: unit] * (unit // (len(keyword) + 85) + 1),
-        keyword + " " * unit,
-        keyword + "A" * unit,
-        (keyword + "_") * (unit // (len(keyword) + 1)),
-        keyword * (unit // len(keyword)) + "!",
+        (f"{keyword} = '" + "a1" * 40 + " ")[:size] * (size // (len(keyword) + 85) + 1),
+        keyword + " " * size,
+        keyword + "A" * size,
+        (keyword + "_") * (size // (len(keyword) + 1)),
+        keyword * (size // len(keyword)) + "!",
     ]
 
 
 def redos_problem(rule: Rule) -> str | None:
-    """A pattern that backtracks badly on a crafted 1 MB input would stall every scan it runs in."""
+    """A pattern that backtracks badly on crafted input would stall every scan it runs in.
+
+    Each pathological input is timed at two sizes: a linear pattern takes about four times as long
+    on four times the text, a super-linear one far longer. Judging the growth rather than an absolute
+    time keeps the check steady on a busy machine; an absolute bound still catches a pattern that is
+    merely very slow."""
     compiled = regex.compile(rule.pattern)
-    for text in pathological_inputs(rule):
-        started = time.perf_counter()
+    for small, large in zip(pathological_inputs(rule, REDOS_SMALL_CHARS), pathological_inputs(rule, REDOS_LARGE_CHARS)):
         try:
-            for _ in compiled.finditer(text, timeout=REDOS_BOUND_S):
-                pass
+            short, long = _seconds(compiled, small), _seconds(compiled, large)
+            if _too_slow(short, long):  # one slow timing may be the machine: the best of three decides
+                short, long = (min(_seconds(compiled, text) for _ in range(3)) for text in (small, large))
         except TimeoutError:
-            return f"{rule.origin}: rule '{rule.id}': pattern takes over {REDOS_BOUND_S} s on a pathological 1 MB input"
-        elapsed = time.perf_counter() - started
-        if elapsed > REDOS_BOUND_S:
-            return f"{rule.origin}: rule '{rule.id}': pattern took {elapsed:.2f} s on a pathological 1 MB input"
+            return f"{rule.origin}: rule '{rule.id}': pattern takes over {REDOS_BOUND_S} s on a pathological input"
+        if _too_slow(short, long):
+            return (f"{rule.origin}: rule '{rule.id}': pattern is super-linear on a pathological input "
+                    f"({short:.3f} s on {len(small) // 1024} KB, {long:.3f} s on {len(large) // 1024} KB)")
     return None
+
+
+def _too_slow(short: float, long: float) -> bool:
+    return long > REDOS_BOUND_S or (long > REDOS_NOTICEABLE_S and long > REDOS_GROWTH * max(short, REDOS_CLOCK_S))
+
+
+def _seconds(compiled: regex.Pattern[str], text: str) -> float:
+    started = time.perf_counter()
+    for _ in compiled.finditer(text, timeout=REDOS_BOUND_S):
+        pass
+    return time.perf_counter() - started
+
+
+REDOS_SMALL_CHARS = 64 * 1024
+REDOS_LARGE_CHARS = 256 * 1024  # four times as much: a linear pattern takes ~4x as long
+REDOS_GROWTH = 12  # 4x the text in more than 12x the time: quadratic or worse
+REDOS_NOTICEABLE_S = 0.05  # below this, timings are noise
+REDOS_CLOCK_S = 0.002
