@@ -46,11 +46,11 @@ def mark_used(path: Path) -> None:
         pass
 
 
-def prune_cache(prefix: str) -> None:
-    """Keep the most recently used compiled databases of one kind (and their listings)."""
+def prune_cache(prefix: str, *, suffix: str = ".hsdb", keep: int = KEEP_DATABASES) -> None:
+    """Keep the most recently used cache files of one kind (and a database's listing)."""
     try:
-        databases = sorted(cache_dir().glob(f"{prefix}*.hsdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in databases[KEEP_DATABASES:]:
+        databases = sorted(cache_dir().glob(f"{prefix}*{suffix}"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in databases[keep:]:
             stale.unlink(missing_ok=True)
             stale.with_suffix(".json").unlink(missing_ok=True)
     except OSError:

@@ -19,7 +19,7 @@ from typing import Any
 from scanner import hsform
 from scanner.cache import cache_dir, cache_writable, mark_used, prune_cache, write_cache
 from scanner.hsform import Unsupported, hyperscan_form, match_reach
-from scanner.rules import Rule
+from scanner.rules import Rule, with_examples
 
 
 NON_ASCII = re.compile("[^\x00-\x7f]")
@@ -57,7 +57,7 @@ class CandidateFinder:
         self._hs = hyperscan
         # Keyed by the patterns and the examples that check their forms, by how forms are made
         # (hsform's own source) and by the Hyperscan build.
-        key = hashlib.sha256("\0".join(r.pattern + "\1" + "\1".join(e.text for e in r.examples) for r in rules).encode())
+        key = hashlib.sha256("\0".join(r.pattern + "\1" + r.examples_digest for r in rules).encode())
         key.update(Path(hsform.__file__).read_bytes() + getattr(hyperscan, "__version__", "").encode())
         digest = key.hexdigest()[:24]
         loaded = self._load(digest)
@@ -109,6 +109,7 @@ class CandidateFinder:
             return None
 
     def _compile(self, rules: list[Rule], digest: str) -> Compiled:
+        rules = with_examples(rules)  # lean rules leave them out; every form is checked against them
         forms = {}
         for index, rule in enumerate(rules):
             try:

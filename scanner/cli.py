@@ -6,7 +6,6 @@ stay fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from scanner import __version__
 from scanner.cli_common import OutputOptions, emit, scan_options, show_notices
 from scanner.cli_git import baseline, git, install_hooks
 from scanner.cli_revoke import LiveOptions, revoke, revoke_options
-from scanner.errors import ExitCode, KeysweepError
+from scanner.errors import ExitCode
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,7 +67,7 @@ def rules_list(fmt: str, extra_rules: tuple[Path, ...], rulesets: tuple[str, ...
 
     from scanner.rules import ALL_RULESET, load_rules, select_rulesets
 
-    loaded = select_rulesets(load_rules(list(extra_rules)), rulesets or (ALL_RULESET,))
+    loaded = select_rulesets(load_rules(list(extra_rules), lean=True), rulesets or (ALL_RULESET,))
     if fmt == "json":
         rows = [{"id": r.id, "name": r.name, "provider": r.provider, "family": r.family, "severity": r.severity,
                  "confidence": r.confidence, "precise": r.precise, "rulesets": sorted(r.ruleset_names),
@@ -105,33 +104,19 @@ cli.add_command(install_hooks)
 cli.add_command(revoke)
 
 
-def _printable(text: str) -> str:
+def main(argv: list[str] | None = None) -> None:
+    """The full command line: one error line on stderr and a meaningful exit status for every outcome."""
+    from scanner.emit import fail
     from scanner.output import printable
 
-    return printable(text)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: one error line on stderr and a meaningful exit status for every outcome."""
     try:
         status = cli.main(args=argv, prog_name="keysweep", standalone_mode=False)
-    except KeysweepError as exc:
-        click.echo(f"keysweep: error: {_printable(str(exc))}", err=True)
-        sys.exit(int(exc.exit_code))
     except click.exceptions.Abort:
         click.echo("keysweep: error: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        click.echo(f"keysweep: error: {_printable(exc.format_message())}", err=True)
+        click.echo(f"keysweep: error: {printable(exc.format_message())}", err=True)
         sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("keysweep: error: interrupted", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(int(ExitCode.CLEAN))
-    except Exception as exc:  # a bug, not bad input: still one line, the traceback on request
-        if os.environ.get("KEYSWEEP_DEBUG"):
-            raise
-        click.echo(f"keysweep: error: internal error: {type(exc).__name__} (set KEYSWEEP_DEBUG=1 for a traceback)", err=True)
-        sys.exit(int(ExitCode.INCOMPLETE))
+    except BaseException as exc:  # noqa: BLE001
+        fail(exc)
     sys.exit(int(status) if isinstance(status, int) else 0)

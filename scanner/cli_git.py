@@ -17,11 +17,6 @@ from scanner.cli_revoke import LiveOptions, revoke_options
 from scanner.errors import ExitCode, UsageError
 
 HOOK_NAMES = ("pre-commit", "pre-push")
-BLOCKED_HINT = (
-    "keysweep: commit blocked: the staged changes add the key(s) above. Remove them (use the environment "
-    "or a secret store), mark a deliberate test value with a `keysweep:allow` comment on its line, or accept "
-    "a finding by adding its fingerprint to .keysweepignore."
-)
 
 
 @click.command("git")
@@ -41,36 +36,10 @@ def git(opts: OutputOptions, live: LiveOptions, repo: str, staged: bool, range_s
     """Scan a repository's history: every commit on every ref (branches, tags, stashes, notes),
     including keys that were committed and later deleted. Each key is reported once, named for
     the commit that introduced it, with every place it was added."""
-    from scanner.config import load_config
-    from scanner.execution import default_jobs
-    from scanner.scan import build_scanner
-    from scanner.sources.git import git_report
-    from scanner.sources.git_revs import pre_push_revs, range_revs, since_revs
-    from scanner.sources.gitrepo import Repo
+    from scanner.git_command import run_git
 
-    modes = [name for name, on in (("--staged", staged), ("--range", range_spec), ("--since-commit", since_commit),
-                                   ("--pre-push", pre_push)) if on]
-    if len(modes) > 1:
-        raise UsageError(f"{' and '.join(modes)} cannot be combined; choose one")
-    git_repo = Repo(repo)
-    revs: list[str] | None = None
-    if range_spec:
-        revs = range_revs(git_repo, range_spec)
-    elif since_commit:
-        revs = since_revs(git_repo, since_commit)
-    elif pre_push:
-        lines = [] if os.environ.get("PRE_COMMIT") or sys.stdin.isatty() else sys.stdin.read().splitlines()
-        revs = pre_push_revs(git_repo, lines, remote=remote, environ=dict(os.environ))
-    config = load_config(opts.config, start=git_repo.root)
-    scanner = build_scanner(config, extra_rules=opts.rules, rulesets=opts.rulesets, keep_suppressed=opts.show_suppressed)
-    show_notices(scanner.notices)
-    post = live.prepare(config, scanner.engine.rules)
-    report = git_report(git_repo, scanner=scanner, staged=staged, revs=revs, max_age_days=max_age,
-                        jobs=opts.jobs or default_jobs())
-    status = emit(report, opts, root=git_repo.worktree, post=post)
-    if staged and status != ExitCode.CLEAN and opts.fmt == "text":
-        click.echo(BLOCKED_HINT, err=True)
-    return status
+    return run_git(opts, live, repo, staged=staged, range_spec=range_spec, since_commit=since_commit,
+                   pre_push=pre_push, remote=remote, max_age=max_age)
 
 
 @click.group()

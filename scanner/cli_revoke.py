@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scanner.errors import ExitCode, UsageError
+from scanner.live import LiveOptions
 
 if TYPE_CHECKING:
     from scanner.config import Config
@@ -23,31 +24,6 @@ if TYPE_CHECKING:
     from scanner.rules import Rule
 
 STATE_DIR_HELP = "Where the revoke outbox lives (default: $KEYSWEEP_STATE_DIR, else the user's state directory)."
-
-
-@dataclass(frozen=True)
-class LiveOptions:
-    """What a scanning command was asked to do beyond reporting."""
-
-    revoke: bool = False
-    dry_run: bool = False
-    force: bool = False
-    state_dir: Path | None = None
-    verify: bool = False
-    only_verified: bool = False
-    verify_hosts: tuple[str, ...] = ()
-    allow_private: bool = False
-
-    def prepare(self, config: Config, rules: list[Rule]) -> PostScan | None:
-        """Check config, secrets and overrides before scanning; None when nothing was asked."""
-        if not (self.revoke or self.dry_run or self.force or self.verify or self.only_verified
-                or self.verify_hosts or self.allow_private):
-            return None
-        from scanner.revoke.hook import prepare
-
-        return prepare(config=config, rules=rules, revoke=self.revoke, dry_run=self.dry_run, force=self.force,
-                       state_dir=self.state_dir, verify=self.verify, only_verified=self.only_verified,
-                       verify_hosts=self.verify_hosts, allow_private=self.allow_private)
 
 
 def revoke_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,7 +88,7 @@ def revoke(ctx: click.Context, from_report: Path | None, dry_run: bool, force: b
     from scanner.revoke.hook import RevokeRun, revoke_findings, revoke_settings
     from scanner.revoke.outbox import default_state_dir
     from scanner.revoke.report_input import findings_from_report
-    from scanner.scan import select_rules
+    from scanner.assemble import select_rules
 
     config = load_config(config_path, start=Path.cwd())
     for notice in config.notices:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import regex
+import re
 
 from scanner.errors import ConfigError
 
@@ -59,7 +59,9 @@ class Allowlist:
     stopwords: tuple[str, ...] = ()
 
     @functools.cached_property
-    def compiled(self) -> tuple[regex.Pattern[str], ...]:
+    def compiled(self) -> tuple[Any, ...]:
+        import regex  # loaded on first use: most runs have no allowlist regex
+
         return tuple(regex.compile(r) for r in self.regexes)
 
     @property
@@ -222,6 +224,8 @@ def _allowlists(value: Any, source: str) -> tuple[Allowlist, ...]:
             stopwords=tuple(s.lower() for s in _strings(entry.get("stopwords", []), f"{where}: stopwords")),
         )
         for pattern in allowlist.regexes:
+            import regex
+
             try:
                 regex.compile(pattern)
             except regex.error as exc:
@@ -240,7 +244,7 @@ def parse_size(value: Any, where: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     if isinstance(value, str):
-        match = regex.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*", value.upper())
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*", value.upper())
         if match:
             return int(float(match.group(1)) * SIZE_UNITS[match.group(2)])
     raise ConfigError(f"{where}: expected a positive size such as 10485760 or \"10MB\", got {value!r}")

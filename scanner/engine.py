@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import regex
 
 from scanner.candidates import (
     COMPILE_AFTER_CHARS,
@@ -21,6 +21,9 @@ from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, make_prefilte
 from scanner.rules import Rule
 from scanner.validators import VALIDATORS
 from scanner.windows import CandidateWindows, KeywordWindows, regex_timeout
+
+if TYPE_CHECKING:  # the regex module is loaded by the first rule compiled, not by importing the engine
+    import regex
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-
-import regex
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1024)
-def glob_regex(glob: str) -> regex.Pattern[str]:
+def glob_regex(glob: str) -> Any:
+    import regex  # loaded on first use: most runs configure no glob
+
     anchored = "/" in glob.rstrip("/")
     glob = glob.strip("/") if anchored else glob.rstrip("/")
     out, i = [], 0

@@ -9,24 +9,24 @@ path) compiles only those.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import json
-import os
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
-from regex import Pattern  # the name `regex` is shadowed by Rule.regex inside the class
+if TYPE_CHECKING:
+    from regex import Pattern
 
-from scanner.cache import cache_dir, write_cache
+from scanner import rule_cache
 from scanner.errors import RuleError
 from scanner.verify.spec import VerifySpec, parse_verify_spec
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 CONFIDENCES = ("low", "medium", "high")
-NEGATED_CLASS = regex.compile(r"\[\^(?:\\.|[^\]\\])*\]")
+NEGATED_CLASS = r"\[\^(?:\\.|[^\]\\])*\]"
 REQUIRED_FIELDS = ("id", "name", "description", "pattern", "keywords", "severity", "confidence")
 OPTIONAL_FIELDS = (
     "provider", "entropy", "validator", "tags", "references", "examples", "negative_examples",
@@ -34,7 +34,16 @@ OPTIONAL_FIELDS = (
 )
 DEFAULT_RULESET = "default"  # every precise rule: what a scan runs unless --ruleset says otherwise
 ALL_RULESET = "all"
-RULESET_NAME = regex.compile(r"[a-z0-9][a-z0-9_-]*")
+RULESET_NAME = r"[a-z0-9][a-z0-9_-]*"
+RULE_ID = r"[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+"
+
+
+def _regex() -> Any:
+    """The `regex` module, imported when a rule is first compiled or checked: a pre-commit run whose
+    staged files hold no candidate never needs it (~10 ms of start-up)."""
+    import regex
+
+    return regex
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ class Rule:
     family: str = ""  # the rules/ folder it lives in: cloud, ai, payments …
     rulesets: tuple[str, ...] = ()  # named groups beyond its family, `default` and `all`
     precise: bool = True  # imprecise rules (shapes, not formats) run only when a ruleset names them
+    examples_digest: str = ""  # of the examples' text: keys the candidate database (lean rules have none)
 
     @property
     def ruleset_names(self) -> frozenset[str]:
@@ -91,22 +101,22 @@ class Rule:
     def spans_lines(self) -> bool:
         """Whether the engine must give this rule whole chunks rather than windows around keywords:
         declared `multiline`, a pattern that names newlines, or an example whose match spans lines."""
-        outside_negations = NEGATED_CLASS.sub("", self.pattern)  # [^"\n] keeps a match on one line
+        outside_negations = _regex().sub(NEGATED_CLASS, "", self.pattern)  # [^"\n] keeps a match on one line
         if self.multiline or any(marker in outside_negations for marker in ("(?s", "\\n", "\\r")):
             return True
         return any("\n" in m.group(0) for e in self.examples for m in self.regex.finditer(e.text))
 
     @functools.cached_property
     def regex(self) -> Pattern[str]:
-        return regex.compile(self.pattern)
+        return _regex().compile(self.pattern)
 
     @functools.cached_property
     def path_regex(self) -> Pattern[str] | None:
-        return regex.compile(self.path) if self.path else None
+        return _regex().compile(self.path) if self.path else None
 
     @functools.cached_property
     def allow_regexes(self) -> tuple[Pattern[str], ...]:
-        return tuple(regex.compile(r) for r in self.allow.regexes)
+        return tuple(_regex().compile(r) for r in self.allow.regexes)
 
     def applies_to(self, path: str) -> bool:
         return self.path_regex is None or self.path_regex.search(path) is not None
@@ -120,28 +130,72 @@ def builtin_rules_dir() -> Path:
 
 
 def rule_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(path.rglob("*.toml"))
-    if path.is_file():
-        return [path]
+    if path.is_dir() or path.is_file():
+        return rule_cache.listing(path)
     raise RuleError(f"{path}: no such rule file or directory")
 
 
-def load_rules(extra: list[Path] | tuple[Path, ...] = (), *, builtin: bool = True) -> list[Rule]:
-    """Load the built-in rules plus any extra files or directories; ids must be unique."""
+def load_rules(extra: list[Path] | tuple[Path, ...] = (), *, builtin: bool = True, lean: bool = False) -> list[Rule]:
+    """Load the built-in rules plus any extra files or directories; ids must be unique.
+
+    `lean`: without examples (what a scan needs), read from the rule-set cache (rule_cache.py)."""
     roots = [builtin_rules_dir()] if builtin else []
     files = [(path, family_of(path, root)) for root in [*roots, *map(Path, extra)] for path in rule_files(root)]
+    key = rule_cache.set_key(files, lean=lean)
+    cached = rule_cache.load_set(key, rule_from_record) if key else None
+    if cached is not None:
+        return cached
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    cache = ParsedTomlCache()
     for path, family in files:
-        for rule in load_rule_file(path, cache, family=family):
+        for rule in load_rule_file(path, family=family):
             if rule.id in seen:
                 raise RuleError(f"{rule.origin}: rule '{rule.id}': duplicate id (also in {seen[rule.id]})")
             seen[rule.id] = rule.origin
             rules.append(rule)
-    cache.save()
+    if lean:
+        rules = [lean_rule(rule) for rule in rules]
+    if key:
+        rule_cache.save_set(key, [rule_record(rule) for rule in rules])
     return rules
+
+
+def lean_rule(rule: Rule) -> Rule:
+    """The rule without its examples, keeping what the scanner derives from them."""
+    return dataclasses.replace(rule, examples=(), negative_examples=(), multiline=rule.spans_lines)
+
+
+def with_examples(rules: list[Rule]) -> list[Rule]:
+    """Lean rules with their examples again (the candidate compiler checks forms against them)."""
+    if all(rule.examples or not rule.examples_digest for rule in rules):
+        return rules
+    full: dict[tuple[str, str], Rule] = {}
+    for origin in {rule.origin for rule in rules}:
+        try:
+            full.update(((r.origin, r.id), r) for r in load_rule_file(Path(origin)))
+        except RuleError:
+            continue  # gone or broken since: that rule keeps what it has
+    return [full.get((rule.origin, rule.id), rule) for rule in rules]
+
+
+def rule_record(rule: Rule) -> tuple[Any, ...]:
+    """A rule as plain data for the cache (marshal)."""
+    verify = None if rule.verify is None else tuple(getattr(rule.verify, name) for name in VERIFY_FIELDS)
+    examples = tuple((e.text, e.path, e.secret) for e in rule.examples)
+    negatives = tuple((e.text, e.path, e.secret) for e in rule.negative_examples)
+    return tuple(examples if name == "examples" else negatives if name == "negative_examples"
+                 else (rule.allow.stopwords, rule.allow.regexes) if name == "allow"
+                 else verify if name == "verify" else getattr(rule, name) for name in RULE_FIELDS)
+
+
+def rule_from_record(record: tuple[Any, ...]) -> Rule:
+    values = dict(zip(RULE_FIELDS, record, strict=True))
+    values["examples"] = tuple(Example(*e) for e in values["examples"])
+    values["negative_examples"] = tuple(Example(*e) for e in values["negative_examples"])
+    values["allow"] = RuleAllow(*values["allow"])
+    if values["verify"] is not None:
+        values["verify"] = VerifySpec(*values["verify"])
+    return Rule(**values)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -153,59 +207,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise RuleError(f"{path}: invalid TOML: {exc}") from None
 
 
-class ParsedTomlCache:
-    """Parsed rule files kept as JSON in the user's cache, keyed by path, size and mtime.
-
-    Parsing ~40 TOML files costs ~35 ms of every run, most of the pre-commit hook's budget; JSON
-    reads back in ~2 ms. The cache holds data, never code, and a stale or broken one is ignored.
-    """
-
-    def __init__(self) -> None:
-        self.path = cache_dir() / "rule-files.json"
-        self.dirty = False
-        self.used: set[str] = set()
-        try:
-            self.entries: dict[str, Any] = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
-            self.entries = {}
-
-    def read(self, path: Path) -> dict[str, Any]:
-        try:
-            info = path.stat()
-        except OSError:
-            return read_toml(path)  # raises the one-line error
-        key, stamp = str(path.resolve()), [info.st_size, info.st_mtime_ns]
-        self.used.add(key)
-        entry = self.entries.get(key)
-        if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("data"), dict):
-            return entry["data"]
-        data = read_toml(path)
-        self.entries[key] = {"stamp": stamp, "data": data}
-        self.dirty = True
-        return data
-
-    def save(self) -> None:
-        self._forget_missing_files()
-        if not self.dirty:
-            return
-        try:
-            data = json.dumps(self.entries).encode("utf-8")
-        except (TypeError, ValueError):
-            return  # TOML datetimes don't serialise: the next run re-parses
-        write_cache(self.path, data)
-
-    def _forget_missing_files(self) -> None:
-        """Rule files seen once (a temp dir, another checkout) must not grow the cache forever:
-        every run would decode them (1.3 MB of JSON, 19 ms, was seen). Checked only when the
-        cache holds far more files than this run read."""
-        if len(self.entries) <= 2 * len(self.used) + 16:
-            return
-        gone = [key for key in self.entries if key not in self.used and not os.path.exists(key)]
-        for key in gone:
-            del self.entries[key]
-        self.dirty = self.dirty or bool(gone)
-
-
 def family_of(path: Path, root: Path) -> str:
     """`rules/ai/openai.toml` is in family `ai`: the folder below the rules directory, if any."""
     try:
@@ -215,8 +216,8 @@ def family_of(path: Path, root: Path) -> str:
     return parts[0] if len(parts) > 1 else ""
 
 
-def load_rule_file(path: Path, cache: ParsedTomlCache | None = None, *, family: str = "") -> list[Rule]:
-    data = cache.read(path) if cache is not None else read_toml(path)
+def load_rule_file(path: Path, *, family: str = "") -> list[Rule]:
+    data = read_toml(path)
     entries = data.get("rules")
     if not isinstance(entries, list) or not entries:
         raise RuleError(f"{path}: expected one or more [[rules]] tables")
@@ -242,7 +243,7 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str, family: str = 
     if not isinstance(entry, dict):
         raise RuleError(f"{origin}: each [[rules]] entry must be a table")
     rule_id = entry.get("id")
-    if not isinstance(rule_id, str) or not regex.fullmatch(r"[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+", rule_id):
+    if not isinstance(rule_id, str) or not _regex().fullmatch(RULE_ID, rule_id):
         raise RuleError(f"{origin}: rule id {rule_id!r} must look like 'provider.kind' (lowercase, dotted)")
     where = f"{origin}: rule '{rule_id}'"
     missing = [name for name in REQUIRED_FIELDS if name not in entry]
@@ -265,12 +266,13 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str, family: str = 
     if entropy is not None and (not isinstance(entropy, (int, float)) or isinstance(entropy, bool)):
         raise RuleError(f"{where}: entropy must be a number (bits per character)")
     rulesets = _strings(entry.get("rulesets", []), where, "rulesets")
-    bad = [name for name in rulesets if not RULESET_NAME.fullmatch(name)]
+    bad = [name for name in rulesets if not _regex().fullmatch(RULESET_NAME, name)]
     if bad:
         raise RuleError(f"{where}: ruleset name {bad[0]!r} must be lowercase letters, digits, '-' or '_'")
     for name in ("generic", "multiline", "precise"):
         if name in entry and not isinstance(entry[name], bool):
             raise RuleError(f"{where}: {name} must be true or false")
+    examples = _examples(entry.get("examples", []), where, "examples")
     min_length = entry.get("min_length", 0)
     if not isinstance(min_length, int) or isinstance(min_length, bool) or min_length < 0:
         raise RuleError(f"{where}: min_length must be a whole number >= 0")
@@ -294,7 +296,7 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str, family: str = 
         min_length=min_length,
         tags=_strings(entry.get("tags", []), where, "tags"),
         references=_strings(entry.get("references", []), where, "references"),
-        examples=_examples(entry.get("examples", []), where, "examples"),
+        examples=examples,
         negative_examples=_examples(entry.get("negative_examples", []), where, "negative_examples"),
         allow=RuleAllow(
             stopwords=tuple(s.lower() for s in _strings(allow.get("stopwords", []), where, "allow.stopwords")),
@@ -306,7 +308,12 @@ def parse_rule(entry: Any, *, origin: str, default_provider: str, family: str = 
         family=family,
         rulesets=rulesets,
         precise=bool(entry.get("precise", True)),
+        examples_digest=_digest(examples),
     )
+
+
+def _digest(examples: tuple[Example, ...]) -> str:
+    return hashlib.sha256("\0".join(f"{e.path}\1{e.text}" for e in examples).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _string(value: Any, where: str, name: str) -> str:
@@ -338,3 +345,7 @@ def _examples(value: Any, where: str, name: str) -> tuple[Example, ...]:
         text = item.get("text", secret)
         examples.append(Example(text=str(text), path=item.get("path", "example.txt"), secret=secret))
     return tuple(examples)
+
+
+RULE_FIELDS = tuple(field.name for field in dataclasses.fields(Rule))
+VERIFY_FIELDS = tuple(field.name for field in dataclasses.fields(VerifySpec))

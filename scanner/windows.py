@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-import regex
 
 from scanner.prefilter import keyword_hits
 from scanner.rules import Rule
+
+if TYPE_CHECKING:
+    import regex
 
 # How far a window reaches along one very long (minified) line: names sit just before their
 # values, and values are at most ~1 KB (multi-line rules reach MULTILINE_REACH instead).

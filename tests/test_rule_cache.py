@@ -1,13 +1,13 @@
-"""Parsed rule files are cached as JSON; an edited file or a broken cache never serves stale rules."""
+"""Parsed rule sets are cached (one marshal file per set of rule files); an edited file or a broken
+cache never serves stale rules, and a lean set (no examples) scans exactly like the full one."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from scanner.cache import cache_dir
-from scanner.rules import builtin_rules_dir, load_rules, rule_files
+from scanner.rules import load_rules, with_examples
 
 RULE = """
 [[rules]]
@@ -18,39 +18,50 @@ pattern = '''\\b(ctk_[a-z0-9]{NUM})\\b'''
 keywords = ["ctk_"]
 severity = "low"
 confidence = "low"
+examples = [{ text = "t = ctk_a1b2c3d4e5f6a7b8c9d0", secret = "ctk_a1b2c3d4" }]
 """
+
+
+def cached_sets() -> list[Path]:
+    return sorted(cache_dir().glob("rules-*.marshal"))
 
 
 def test_edited_rule_file_is_reparsed(tmp_path: Path) -> None:
     rule_file = tmp_path / "r.toml"
     rule_file.write_text(RULE.replace("NUM", "8"))
     assert load_rules([rule_file], builtin=False)[0].pattern.endswith("{8})\\b")
-    assert (cache_dir() / "rule-files.json").exists()
+    assert cached_sets()
     rule_file.write_text(RULE.replace("NUM", "12"))
     os.utime(rule_file, ns=(1, 1))  # even with an old mtime, the size changed
     assert load_rules([rule_file], builtin=False)[0].pattern.endswith("{12})\\b")
+    rule_file.write_text(RULE.replace("NUM", "13"))  # same size, new mtime
+    assert load_rules([rule_file], builtin=False)[0].pattern.endswith("{13})\\b")
 
 
 def test_broken_cache_is_ignored(tmp_path: Path) -> None:
     rule_file = tmp_path / "r.toml"
     rule_file.write_text(RULE.replace("NUM", "8"))
-    cache = cache_dir() / "rule-files.json"
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text("{not json")
+    load_rules([rule_file], builtin=False)
+    for path in cached_sets():
+        path.write_bytes(b"\x00not marshal")
     assert load_rules([rule_file], builtin=False)[0].id == "cache.token"
-    assert len(load_rules()) > 120
+    assert len(load_rules(lean=True)) > 500
 
 
-def test_files_that_are_gone_leave_the_cache(tmp_path: Path) -> None:
-    """A cache of every rule file ever seen grew without bound (1.3 MB, 19 ms to decode per run)."""
-    for n in range(80):  # rule files from temporary checkouts, each deleted after its run
-        rule_file = tmp_path / f"gone{n}.toml"
+def test_lean_rules_scan_like_full_ones() -> None:
+    full, lean = load_rules(), load_rules(lean=True)
+    assert [r.id for r in full] == [r.id for r in lean]
+    assert all(not r.examples and not r.negative_examples for r in lean)
+    assert [r.spans_lines for r in full] == [r.spans_lines for r in lean]
+    assert [r.examples_digest for r in full] == [r.examples_digest for r in lean]
+    assert load_rules(lean=True)[0] == lean[0]  # the second load comes from the cache, unchanged
+    restored = with_examples(lean)
+    assert [r.examples for r in restored] == [r.examples for r in full]
+
+
+def test_the_cache_keeps_a_few_sets(tmp_path: Path) -> None:
+    for n in range(12):  # rule files from temporary checkouts
+        rule_file = tmp_path / f"r{n}.toml"
         rule_file.write_text(RULE.replace("NUM", "8").replace("cache.token", f"cache.token{n}"))
         load_rules([rule_file], builtin=False)
-        rule_file.unlink()
-    entries = json.loads((cache_dir() / "rule-files.json").read_text())
-    assert 0 < len(entries) <= 2 * 1 + 16 + 1  # pruned whenever it held far more than a run reads
-    load_rules()
-    builtin = {str(p.resolve()) for p in rule_files(builtin_rules_dir())}
-    entries = json.loads((cache_dir() / "rule-files.json").read_text())
-    assert builtin <= set(entries) and len(entries) <= 2 * len(builtin) + 16
+    assert len(cached_sets()) <= 8

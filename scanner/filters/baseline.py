@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import regex
+import re
 
 from scanner.errors import ConfigError, UsageError
 from scanner.finding import Finding
@@ -29,9 +29,9 @@ from scanner.filters.stage import Filter
 
 BASELINE_FORMAT = 1
 IGNORE_FILE = ".keysweepignore"
-IGNORE_LINE = regex.compile(r"(?P<rule>[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+):(?P<sha>[0-9a-f]{64})(?::(?P<path>.+))?")
-COMMENT = regex.compile(r"(?:^|\s)#")  # a comment starts a line or follows whitespace (a path may hold '#')
-SHA256 = regex.compile(r"[0-9a-f]{64}")
+IGNORE_LINE = re.compile(r"(?P<rule>[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+):(?P<sha>[0-9a-f]{64})(?::(?P<path>.+))?")
+COMMENT = re.compile(r"(?:^|\s)#")  # a comment starts a line or follows whitespace (a path may hold '#')
+SHA256 = re.compile(r"[0-9a-f]{64}")
 Key = tuple[str, str, str]  # (rule id, sha256 of the secret, path relative to the accepting file)
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from scanner.config import Config
 from scanner.filters.allowlist import config_allow_reason, has_inline_allow, rule_allow_reason
 from scanner.filters.exposure import grade_exposure, is_public_key_in_client_code
-from scanner.filters.placeholders import placeholder_reason
 from scanner.finding import Finding
 from scanner.report import Report
 
@@ -38,12 +37,18 @@ class Filter:
 def scan_filters(config: Config) -> tuple[Filter, ...]:
     """Filters 2-5, in order (1 is the engine's: its reason arrives already set)."""
     return (
-        Filter("placeholder", lambda f: placeholder_reason(f.secret)),
+        Filter("placeholder", _placeholder),
         Filter("rule allow", _rule_allow),
         Filter("inline allow", lambda f: has_inline_allow(f.context.lines) if f.context else None),
         Filter("config allowlist", lambda f: _config_allow(config, f)),
         Filter("public key in client code", is_public_key_in_client_code),
     )
+
+
+def _placeholder(finding: Finding) -> str | None:
+    from scanner.filters.placeholders import placeholder_reason  # 30 patterns: compiled when first needed
+
+    return placeholder_reason(finding.secret)
 
 
 def _rule_allow(finding: Finding) -> str | None:

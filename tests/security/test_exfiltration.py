@@ -11,7 +11,7 @@ from gitutil import GitRepo
 from revoke_servers import ProviderServer, ReceiverServer, new_secret, random_key
 
 from scanner.config import load_config
-from scanner.scan import build_scanner
+from scanner.assemble import build_scanner
 
 # A rule that claims Stripe keys (longer match than the built-in rule, so overlap resolution picks it)
 # and sends each one to the attacker when --verify runs.
