@@ -135,16 +135,32 @@ def _sequence(items: list[tuple[Any, Any]], *, rewrite: bool, leading: bool = Fa
     its first item drops nothing outside it."""
     parts: list[Form] = []
     behind = False
+    previous = ""
     for op, av in items:
-        form = _item(str(op), av, rewrite=rewrite, leading=leading and not parts)
-        if form.behind:
+        form = _item(str(op), av, rewrite=rewrite, leading=leading and not any(p.text for p in parts))
+        if form.behind and previous in REPEATS and _is_word_check(str(op), av):
+            # `(?i:acme)[\w.-]{0,30}(?<=key)`: the name, then a run that ends in the word. The word is
+            # appended after the run (which gives up its last characters to it), so both stay in the
+            # form. A word reaching back past the run would be missed: each form is checked against
+            # its rule's examples when it is compiled.
+            form = Form(form.text, False, form.weight)
+        elif form.behind:
             if sum(part.weight for part in parts) > form.weight:
                 # What comes before says more than what the look-behind checks: keep it, drop the look-behind.
                 form = _item(str(op), av, rewrite=False)
             else:
                 parts, behind = [], True
         parts.append(form)
+        previous = str(op)
     return Form("".join(p.text for p in parts), behind, sum(p.weight for p in parts))
+
+
+def _is_word_check(op: str, av: Any) -> bool:
+    """A look-behind for one of a few literal words (`key`, `api_key`, `client(` …)."""
+    if op != "ASSERT" or av[0] >= 0:
+        return False
+    words = _alternatives(list(av[1]))
+    return words is not None and 0 < len(words) <= 64 and all(0 < len(w) <= 32 for w in words)
 
 
 def _item(op: str, av: Any, *, rewrite: bool, leading: bool = False) -> Form:
@@ -171,16 +187,69 @@ def _item(op: str, av: Any, *, rewrite: bool, leading: bool = False) -> Form:
     if op in REPEATS:
         return _repeat(av, rewrite=rewrite)
     if op == "AT":
+        if leading and str(av) == "AT_BOUNDARY":
+            # Nothing before it in the pattern: `\bes` may keep its boundary as a character that
+            # is not a word character (OTHER counts as one: looser) or the start.
+            return Form(f"(?:^|[^{CATEGORIES['CATEGORY_WORD'][0]}])")
         return Form(_anchor(str(av)))
     if op == "ASSERT":
         direction, inner = av
         if direction < 0 and rewrite:  # P(?<=Y)S -> YS
             form = _sequence(list(inner), rewrite=True)
-            return Form(f"(?:{form.text})", True, form.weight)
+            # A look-behind for a word every config file holds (`key`, `token` …) says less than a
+            # provider's name before it, however short: `(?i:acme)\w*(?<=key)` keeps `acme`.
+            weight = COMMON_WORD_WEIGHT if _only_common_words(list(inner)) else form.weight
+            return Form(f"(?:{form.text})", True, weight)
         return Form("")  # a look-ahead, or a look-behind we cannot place: dropped (looser)
     if op == "ASSERT_NOT":
+        direction, inner = av
+        if leading and direction < 0 and (chars := _single_class(list(inner))) is not None:
+            return Form(f"(?:^|[^{chars}])")  # `(?<![a-z])acme` at the start: acme after a non-letter
         return Form("")
     raise Unsupported(op)
+
+
+COMMON_WORDS = {"key", "token", "secret", "password", "passwd", "pass", "pwd", "auth", "apikey", "api_key",
+                "api-key", "api.key", "api key", "access", "credential", "credentials", "bearer"}
+COMMON_WORD_WEIGHT = 0.5
+
+
+def _only_common_words(items: list[tuple[Any, Any]]) -> bool:
+    """Whether a look-behind checks nothing but common credential words (any case, any separator)."""
+    words = _alternatives(items)
+    return words is not None and all(w.lower() in COMMON_WORDS for w in words)
+
+
+def _alternatives(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """The literal strings a sequence can match, or None if it is not a choice of literals (a
+    separator class between words counts as any one separator)."""
+    if len(items) == 1 and str(items[0][0]) == "SUBPATTERN":
+        return _alternatives(list(items[0][1][3]))
+    if len(items) == 1 and str(items[0][0]) == "BRANCH":
+        found: set[str] = set()
+        for branch in items[0][1][1]:
+            words = _alternatives(list(branch))
+            if words is None:
+                return None
+            found |= words
+        return found
+    texts = [""]
+    for op, av in items:
+        op = str(op)
+        if op == "LITERAL":
+            texts = [t + chr(av) for t in texts]
+        elif op in REPEATS and av[0] == 0 and av[1] == 1:  # an optional separator: `api[_.-]?key`
+            texts = [t + suffix for t in texts for suffix in ("", "_")]
+        elif op == "IN":
+            texts = [t + "_" for t in texts]
+        elif op in ("SUBPATTERN", "BRANCH"):
+            words = _alternatives([(op, av)])
+            if words is None:
+                return None
+            texts = [t + w for t in texts for w in words]
+        else:
+            return None
+    return {t.replace("_", "") if t.replace("_", "") in COMMON_WORDS else t for t in texts}
 
 
 def _branch(branches: list[list[tuple[Any, Any]]], *, rewrite: bool, leading: bool = False) -> Form:
@@ -240,6 +309,23 @@ def _class(items: list[tuple[Any, Any]]) -> str:
         else:
             raise Unsupported(op)
     return f"[{'^' if negated else ''}{''.join(pieces)}]"
+
+
+def _single_class(items: list[tuple[Any, Any]]) -> str | None:
+    """The members of a one-character class or literal (not negated, ASCII), for its complement;
+    OTHER is never one of them, so the complement keeps matching it (looser)."""
+    if len(items) != 1:
+        return None
+    op, av = str(items[0][0]), items[0][1]
+    if op == "LITERAL" and av < 128:
+        return _class_char(av)
+    if op != "IN" or (av and str(av[0][0]) == "NEGATE"):
+        return None
+    try:
+        text = _class(list(av))
+    except Unsupported:
+        return None
+    return text[1:-1].replace("\\x7f", "")
 
 
 def _literal(code: int) -> str:

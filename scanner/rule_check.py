@@ -108,12 +108,15 @@ def example_problems(rules: list[Rule], scanner: Scanner | None = None) -> list[
 
 def pathological_inputs(rule: Rule, size: int) -> list[str]:
     keyword = rule.keywords[0]
+    upper = keyword.upper()
     return [
         (f"{keyword} = '" + "a1" * 40 + " ")[:size] * (size // (len(keyword) + 85) + 1),
         keyword + " " * size,
         keyword + "A" * size,
         (keyword + "_") * (size // (len(keyword) + 1)),
         keyword * (size // len(keyword)) + "!",
+        upper + "_" * size,  # an upper-case name and a run of separators (`BUNDLE_____…`)
+        (upper + "=" + "x" * 30 + "\n") * (size // (len(upper) + 32)),
     ]
 
 
