@@ -108,7 +108,10 @@ class Rule:
 
     @functools.cached_property
     def regex(self) -> Pattern[str]:
-        return _regex().compile(self.pattern)
+        # ASCII classes: a key is ASCII, and `\w` or `\s` reaching into Unicode text only finds
+        # words (`Bearer Tokenで使用される…` was a "token").
+        regex = _regex()
+        return regex.compile(self.pattern, flags=regex.ASCII)
 
     @functools.cached_property
     def path_regex(self) -> Pattern[str] | None:

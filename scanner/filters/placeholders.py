@@ -43,6 +43,13 @@ PUBLISHED_EXAMPLES = {
     "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA", "s6BhdRkqt3", "gX1fBat3bV",
     "czZCaGRSa3F0MzpnWDFmQmF0M2JW", "mF_9.B5f-4.1JqM", "kkk9d7dh3k39sjv7", "ad180jjd733klru7",
 }
+# Keys providers print in their own documentation, which tutorials and tests copy: public, never
+# anyone's live key. Stripe's API reference test keys; AWS's sample credentials all end EXAMPLE or
+# EXAMPLEKEY (https://docs.aws.amazon.com/IAM/latest/UserGuide/security-creds.html); jwt.io's
+# default token's payload is {"sub":"1234567890","name":"John Doe",…}.
+DOCUMENTED_SAMPLES = {"sk_test_4eC39HqLyjWDarjtT1zdp7dc", "pk_test_TYooMQauvdEDq54NiTphI7jx",
+                      "sk_test_BQokikJOvBiI2HlWgH4olfQ2"}
+SAMPLE_MARKERS = ("EXAMPLE", "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIi")  # a random key never holds them
 TEMPLATE = regex.compile(
     r"""\$\{[^}]*\}?         # ${API_KEY}
       | \{\{.*?\}\}          # {{ api_key }}, ${{ secrets.X }}
@@ -100,6 +107,8 @@ WORDS_AND_SPACES = regex.compile(r"[A-Za-z]+(?: [A-Za-z]+)+")
 def is_published_example(secret: str) -> str | None:
     if secret in PUBLISHED_EXAMPLES:
         return "an example value published in an RFC"
+    if secret in DOCUMENTED_SAMPLES or any(marker in secret for marker in SAMPLE_MARKERS):
+        return "a provider's published documentation sample"
     return None
 
 
@@ -320,4 +329,28 @@ def _plain_reason(secret: str) -> str | None:
 
 
 def placeholder_reason(secret: str) -> str | None:
-    return _first_reason(PLACEHOLDER_CHECKS, secret)
+    """Why the secret is a placeholder, judged as captured and as it reads: without the brackets or
+    quotes a loose pattern took along (`password]]`, `PASSWORD")`), and percent-decoded
+    (`not-re%40l` in a URL is `not-re@l`)."""
+    for variant in _readings(secret):
+        reason = _first_reason(PLACEHOLDER_CHECKS, variant)
+        if reason:
+            return reason
+    return None
+
+
+WRAPPING = "[](){}<>\"'`,;"
+
+
+def _readings(secret: str) -> list[str]:
+    readings = [secret]
+    stripped = secret.strip(WRAPPING)
+    if stripped and stripped != secret:
+        readings.append(stripped)
+    if "%" in secret:
+        from urllib.parse import unquote
+
+        decoded = unquote(stripped or secret)
+        if decoded != secret:
+            readings.append(decoded)
+    return readings

@@ -6,7 +6,8 @@ has a reason suppresses it, and the reason is kept, so `--show-suppressed` can s
     2. placeholders                           7. ignore file        (filters/baseline.py)
     3. inline allow comments                     … --verify runs here …
     4. config allowlists                      8. only verified      (filters/verified.py)
-    5. publishable keys in client code
+    5. publishable keys (filters/publishable.py), password hashes for generic rules (filters/hashes.py),
+       and public keys in client code
     then re-grading: a secret-class key in client code is critical (filters/exposure.py)
 
 Scan-time filters see the text around the match (FindingContext); report-time filters see whole
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from scanner.config import Config
 from scanner.filters.allowlist import config_allow_reason, has_inline_allow, rule_allow_reason
 from scanner.filters.exposure import grade_exposure, is_public_key_in_client_code
+from scanner.filters.hashes import is_password_hash
+from scanner.filters.publishable import is_publishable_key
 from scanner.finding import Finding
 from scanner.report import Report
 
@@ -41,6 +44,8 @@ def scan_filters(config: Config) -> tuple[Filter, ...]:
         Filter("rule allow", _rule_allow),
         Filter("inline allow", lambda f: has_inline_allow(f.context.lines) if f.context else None),
         Filter("config allowlist", lambda f: _config_allow(config, f)),
+        Filter("publishable key", is_publishable_key),
+        Filter("password hash", is_password_hash),
         Filter("public key in client code", is_public_key_in_client_code),
     )
 
