@@ -112,7 +112,8 @@ def scrub(text: str, url: str) -> str:
     text = text.replace(url, shown)
     if "://" in url:
         parts = urlsplit(url)
-        for secret in (parts.password, parts.username):
+        hidden = (parts.password, parts.username) if parts.scheme.lower() == "https" else (parts.password,)
+        for secret in hidden:
             if secret and len(secret) >= 3:
                 text = text.replace(secret, "***")
     return text
