@@ -381,3 +381,19 @@ def test_no_repositories_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == ("keysweep: error: no repositories to scan: give REPO arguments, "
                                      "--root DIR or --repos-file FILE")
+
+
+def test_progress_on_a_terminal(fleet_dirs: tuple[list[RepoSource], Path], scanner: Scanner) -> None:
+    import io
+
+    from scanner.progress import Progress
+
+    sources, state_dir = fleet_dirs
+    stream = io.StringIO()
+    with FleetState.open(state_dir) as state:
+        run_fleet(sources, scanner=scanner, state=state, state_dir=state_dir, now=NOW,
+                  open_pool=lambda w: _inline(w), progress=Progress(stream, enabled=True))
+    lines = [line.strip() for line in stream.getvalue().split("\r") if line.strip()]
+    assert lines[0].startswith("keysweep: fleet: 0/3 repositories, 0 commits, ")
+    assert lines[1].startswith("keysweep: fleet: 1/3 repositories, 4 commits, ") and "MB/s, ETA " in lines[1]
+    assert lines[-1].startswith("keysweep: fleet: 3/3 repositories, 11 commits, ")

@@ -37,10 +37,16 @@ class Pool(Protocol):
 
 
 def require_dask() -> None:
+    """Fail early when Dask is missing, without importing it (0.7 s): a rerun with nothing changed
+    starts no cluster and never needs it."""
+    import importlib.util
+
     try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise UsageError(MISSING_DASK) from None
+        found = importlib.util.find_spec("distributed") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UsageError(MISSING_DASK)
 
 
 class InlinePool:
@@ -96,7 +102,10 @@ class DaskPool:
 def dask_pool(state: Any, *, scheduler: str | None, workers: int) -> Iterator[DaskPool]:
     """A pool on an existing cluster (left running), or on a LocalCluster started and stopped here."""
     require_dask()
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # installed but broken
+        raise UsageError(f"{MISSING_DASK} ({exc})") from None
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # a worker's death is handled, not news
     cluster = None

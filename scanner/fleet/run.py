@@ -117,15 +117,16 @@ def run_fleet(
     shown.add(done=sum(r.status is not None for r in runs))
     if jobs:
         scanner.engine.prepare()  # compiled (or loaded) once here; workers load it from the on-disk cache
+        def save(run: RepoRun) -> None:  # as each repository finishes: an interrupted run keeps what it did
+            assert run.outcome is not None
+            state.save(run.source.key, name=run.source.name, setup=setup,
+                       state=RepoState(run.outcome.tips, run.outcome.head, run.keys))
+
         with open_pool(work or FleetWork(scanner)) as pool:
             for job in jobs:
                 pool.submit(scan_repository, job, tag=job, key=f"keysweep-repo-{job.index}-{time.time_ns()}")
-            collect(pool, runs, shown)
+            collect(pool, runs, shown, save)
     shown.finish()
-    for run in runs:
-        if run.status in ("scanned", "unchanged") and run.outcome is not None:
-            state.save(run.source.key, name=run.source.name, setup=setup,
-                       state=RepoState(run.outcome.tips, run.outcome.head, run.keys))
     return FleetResult(fleet_report(runs, scanner=scanner, now=now, max_age_days=max_age_days, started=started), runs)
 
 
@@ -154,7 +155,7 @@ def plan(run: RepoRun, state_dir: Path) -> RepoJob | None:
                                       for key, s in sorted(stored.keys.items())))
 
 
-def collect(pool: Pool, runs: list[RepoRun], shown: FleetProgress) -> None:
+def collect(pool: Pool, runs: list[RepoRun], shown: FleetProgress, save: Callable[[RepoRun], None]) -> None:
     for tag, result, error in pool.completed():
         run = runs[tag.index]
         if run.status is not None:
@@ -173,6 +174,7 @@ def collect(pool: Pool, runs: list[RepoRun], shown: FleetProgress) -> None:
                                 key=f"keysweep-range-{job.index}-{job.part}-{time.time_ns()}")
             else:
                 finish(run, shown)
+                save(run)
         elif isinstance(result, RangeOutcome):
             assert run.outcome is not None
             if result.error is not None or result.part is None:
@@ -183,6 +185,7 @@ def collect(pool: Pool, runs: list[RepoRun], shown: FleetProgress) -> None:
             run.parts_left -= 1
             if run.parts_left == 0:
                 finish(run, shown, counted=True)
+                save(run)
 
 
 def fail(run: RepoRun, shown: FleetProgress, reason: str) -> None:
