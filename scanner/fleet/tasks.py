@@ -101,7 +101,11 @@ class RangeOutcome:
 def current_tips(repo: Repo) -> tuple[str, ...]:
     """Every ref's commit (tags peeled, HEAD included) and every stash entry, sorted."""
     out = repo.git("rev-list", "--no-walk", "--all").decode().split()
-    return tuple(sorted({sha for sha in (*out, *repo.stash_commits()) if _is_id(sha)}))
+    # Older stash entries live only in refs/stash's reflog; most repositories have none, and asking
+    # git costs a process per repository on every rerun (reftable keeps no logs/: always ask there).
+    files = repo.git_dir / "logs" / "refs" / "stash"
+    stashes = repo.stash_commits() if files.exists() or (repo.git_dir / "reftable").exists() else []
+    return tuple(sorted({sha for sha in (*out, *stashes) if _is_id(sha)}))
 
 
 def existing_commits(repo: Repo, shas: list[str] | tuple[str, ...]) -> set[str]:
