@@ -397,3 +397,23 @@ def test_progress_on_a_terminal(fleet_dirs: tuple[list[RepoSource], Path], scann
     assert lines[0].startswith("keysweep: fleet: 0/3 repositories, 0 commits, ")
     assert lines[1].startswith("keysweep: fleet: 1/3 repositories, 4 commits, ") and "MB/s, ETA " in lines[1]
     assert lines[-1].startswith("keysweep: fleet: 3/3 repositories, 11 commits, ")
+
+
+def test_ignore_files_apply_per_repository(fleet_dirs: tuple[list[RepoSource], Path], scanner: Scanner) -> None:
+    from scanner.cli_common import OutputOptions
+    from scanner.cli_fleet import accept_per_repository
+
+    sources, state_dir = fleet_dirs
+    result = fleet(sources, scanner, state_dir)
+    [alpha] = [f for f in result.report.findings if f.secret == KEYS["alpha"]]
+    # The first repository accepts its key; the same line in the second's ignore file accepts nothing there.
+    Path(sources[0].location, ".keysweepignore").write_text(f"{alpha.fingerprint}  # rotated\n")
+    Path(sources[1].location, ".keysweepignore").write_text(f"{alpha.fingerprint}:config/settings.py\n")
+    opts = OutputOptions("json", None, True, None, (), 1, None, True, report_unused_ignores=True)
+    report = accept_per_repository(result.report, opts, result.repos)
+    assert [f.secret for f in report.findings] == [KEYS["beta"]]
+    [(secret, reason)] = [(f.secret, f.suppressed) for f in report.suppressed]
+    assert secret == KEYS["alpha"] and reason is not None
+    assert reason.startswith("ignored by ") and reason.endswith("repos/one/.keysweepignore:1")
+    unused = [w for w in report.stats.warnings if "ignore matched no finding" in w]
+    assert len(unused) == 1 and unused[0].endswith("repos/two/.keysweepignore:1: ignore matched no finding")
