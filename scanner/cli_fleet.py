@@ -47,6 +47,7 @@ def fleet(opts: OutputOptions, live: LiveOptions, repos: tuple[str, ...], root: 
     from scanner.fleet.discovery import gather
     from scanner.fleet.run import run_fleet
     from scanner.fleet.state import FleetState
+    from scanner.output import printable
     from scanner.progress import Progress
     from scanner.revoke.outbox import default_state_dir
     from scanner.scan import build_scanner
@@ -65,8 +66,8 @@ def fleet(opts: OutputOptions, live: LiveOptions, repos: tuple[str, ...], root: 
         result = run_fleet(sources, scanner=scanner, state=state, state_dir=state_dir, max_age_days=max_age,
                            open_pool=lambda work: dask_pool(work, scheduler=scheduler, workers=size),
                            progress=Progress())
-    for run in result.failed:
-        click.echo(f"keysweep: warning: {run.source.name}: not scanned: {run.error}", err=True)
+    for run in result.failed:  # controls escaped: a repository's name or git's message must not drive the terminal
+        click.echo(f"keysweep: warning: {printable(f'{run.source.name}: not scanned: {run.error}')}", err=True)
     report = accept_per_repository(result.report, opts, result.repos)
     status = emit(report, opts, post=post, apply_accepted=False)
     if status == ExitCode.CLEAN and result.failed:

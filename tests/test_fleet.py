@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from gitutil import GitRepo, isolated_scanner
-from scanner.errors import UsageError
+from scanner.errors import ConfigError, UsageError
 from scanner.fleet.cluster import MISSING_DASK, InlinePool
 from scanner.fleet.discovery import (
     RepoSource, check_url, find_repos, gather, is_url, parse_repo, read_repos_file, redact_url, scrub, update_mirror,
@@ -161,7 +161,7 @@ def test_state_dir_writable_by_others_is_refused(tmp_path: Path) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
-    with pytest.raises(UsageError, match="writable by other users"):
+    with pytest.raises(ConfigError, match="writable by others"):
         FleetState.open(shared)
 
 
@@ -172,7 +172,7 @@ def test_state_dir_of_another_user_is_refused(tmp_path: Path) -> None:
         os.chown(theirs, 4242, 4242)
     else:
         theirs = Path("/")  # owned by root, not by this user
-    with pytest.raises(UsageError, match="owned by uid"):
+    with pytest.raises(ConfigError, match="belongs to another user"):
         FleetState.open(theirs)
 
 
@@ -181,7 +181,7 @@ def test_a_symlink_at_the_database_name_is_not_followed(tmp_path: Path) -> None:
     state.mkdir(mode=0o700)
     target = tmp_path / "elsewhere.db"
     (state / DB_NAME).symlink_to(target)
-    with pytest.raises(UsageError, match="symbolic link"):
+    with pytest.raises(ConfigError, match="is a symbolic link"):
         FleetState.open(state)
     assert not target.exists()
 
@@ -409,7 +409,7 @@ def test_ignore_files_apply_per_repository(fleet_dirs: tuple[list[RepoSource], P
     # The first repository accepts its key; the same line in the second's ignore file accepts nothing there.
     Path(sources[0].location, ".keysweepignore").write_text(f"{alpha.fingerprint}  # rotated\n")
     Path(sources[1].location, ".keysweepignore").write_text(f"{alpha.fingerprint}:config/settings.py\n")
-    opts = OutputOptions("json", None, True, None, (), 1, None, True, report_unused_ignores=True)
+    opts = OutputOptions("json", (), True, None, (), 1, None, True, report_unused_ignores=True)
     report = accept_per_repository(result.report, opts, result.repos)
     assert [f.secret for f in report.findings] == [KEYS["beta"]]
     [(secret, reason)] = [(f.secret, f.suppressed) for f in report.suppressed]

@@ -2,9 +2,9 @@
 key was added, in one SQLite file under the state dir.
 
 The file holds keys in clear (reports show them with --no-redact, and --revoke sends them), so the
-directory must be private: owned by the user and writable by no one else (it is created 0700, and
-tightened to 0700 when it is ours and only readable by others); the database is opened without
-following a symbolic link and kept 0600. What a run found is stored with a digest of the rules and
+directory must be private (scanner/statedir.py, as for the revoke outbox: created 0700, refused when
+another user owns it or others may write to it) and the database is opened without following a
+symbolic link and kept 0600. What a run found is stored with a digest of the rules and
 config it was found with: a different rule set starts that repository over.
 """
 
@@ -13,22 +13,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import sqlite3
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.errors import ConfigError, UsageError
+from scanner.errors import ConfigError
 from scanner.finding import Finding
 from scanner.pipeline import Scanner
 from scanner.sources.git_blobs import SecretKey
 from scanner.sources.git_history import Location
 from scanner.sources.gitrepo import Commit
+from scanner.statedir import ensure_private_dir, open_private_file
 
 DB_NAME = "fleet.sqlite3"
 FORMAT = 1
@@ -80,26 +79,6 @@ def setup_digest(scanner: Scanner) -> str:
     return hashlib.sha256(json.dumps(document, default=str).encode()).hexdigest()
 
 
-def private_dir(path: Path) -> Path:
-    """The state dir, created 0700, or refused: not ours, or writable by others."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.stat(path)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot use as the state dir: {exc.strerror}") from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{path}: the state dir is not a directory")
-    if info.st_uid != os.geteuid():
-        raise UsageError(f"{path}: the state dir is owned by uid {info.st_uid}, not by you; "
-                         "use a private directory of your own (--state-dir)")
-    if info.st_mode & 0o022:
-        raise UsageError(f"{path}: the state dir is writable by other users (mode {stat.S_IMODE(info.st_mode):o}); "
-                         f"run `chmod 700 {path}` or choose another --state-dir")
-    if info.st_mode & 0o077:
-        os.chmod(path, 0o700)  # ours and only readable by others: the stored keys make it private now
-    return path
-
-
 class FleetState:
     """Open with `FleetState.open(state_dir)`; one row per repository, written as each one finishes."""
 
@@ -109,20 +88,8 @@ class FleetState:
 
     @classmethod
     def open(cls, state_dir: Path) -> FleetState:
-        directory = private_dir(state_dir)
-        path = directory / DB_NAME
-        try:
-            # O_NOFOLLOW: a symbolic link planted at the database's name is refused, not written through.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot open the fleet state: {exc.strerror} (a symbolic link is refused)") from None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
-                raise UsageError(f"{path}: the fleet state is not a regular file of yours; remove it")
-            os.fchmod(fd, 0o600)
-        finally:
-            os.close(fd)
+        path = ensure_private_dir(state_dir) / DB_NAME
+        open_private_file(path)  # 0600, and a symbolic link planted at its name is refused, not written through
         try:
             db = sqlite3.connect(path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
