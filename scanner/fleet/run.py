@@ -117,6 +117,7 @@ def run_fleet(
     shown.add(done=sum(r.status is not None for r in runs))
     if jobs:
         scanner.engine.prepare()  # compiled (or loaded) once here; workers load it from the on-disk cache
+
         def save(run: RepoRun) -> None:  # as each repository finishes: an interrupted run keeps what it did
             assert run.outcome is not None
             state.save(run.source.key, name=run.source.name, setup=setup,

@@ -160,6 +160,6 @@ def load_location(data: dict[str, Any], *, order_base: int) -> Location:
         raise ValueError("stored commit id")
     commit_data["parents"] = tuple(commit_data["parents"])
     commit_data["order"] = int(commit_data["order"]) + order_base
-    finding_data = {name: tuple(value) if isinstance(value, list) else value  # JSON arrays back to tuples
+    finding_data: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value  # JSON arrays back to tuples
                     for name, value in data["finding"].items()}
     return Location(Commit(**commit_data), str(data["file"]), Finding(**finding_data))

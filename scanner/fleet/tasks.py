@@ -215,7 +215,8 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return f"internal error: {type(exc).__name__}: {exc}"
+    # Not the exception's text: it may quote what was being scanned (STYLE: internal errors name their type).
+    return f"internal error: {type(exc).__name__} (rerun `keysweep git` on this repository with KEYSWEEP_DEBUG=1)"
 
 
 def _is_id(text: str) -> bool:
