@@ -13,6 +13,7 @@ import click
 
 from scanner import __version__
 from scanner.cli_common import OutputOptions, emit, scan_options, show_notices
+from scanner.cli_fleet import fleet
 from scanner.cli_git import baseline, git, install_hooks
 from scanner.cli_revoke import LiveOptions, revoke, revoke_options
 from scanner.errors import ExitCode
@@ -102,6 +103,7 @@ cli.add_command(git)
 cli.add_command(baseline)
 cli.add_command(install_hooks)
 cli.add_command(revoke)
+cli.add_command(fleet)
 
 
 def main(argv: list[str] | None = None) -> None:

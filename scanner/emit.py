@@ -42,12 +42,14 @@ class OutputOptions:
     rulesets: tuple[str, ...] = ()  # built-in rulesets to run; empty: the config's, else `default`
 
 
-def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: Any = None) -> ExitCode | int:
+def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: Any = None,
+         apply_accepted: bool = True) -> ExitCode | int:
     """Run the report-time filters (baseline, ignore file; --only-verified after --verify), print
     warnings, write the report, and choose the exit status.
 
     root is the directory report paths are relative to (a repository's root for git findings).
     post (from `LiveOptions.prepare`) verifies keys before the report and revokes them after it.
+    apply_accepted=False: the caller applied baseline and ignore files itself (`fleet`: per repository).
     """
     from datetime import datetime, timezone
 
@@ -55,7 +57,8 @@ def emit(report: Any, opts: OutputOptions, *, root: Path | None = None, post: An
     from scanner.output import printable, use_color, write_report
     from scanner.reporters import render
 
-    report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
+    if apply_accepted:
+        report = apply_accepted_findings(report, opts, root=Path.cwd() if root is None else root)
     if post is not None:
         report = post.verify(report)
         if post.only_verified:

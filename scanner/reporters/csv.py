@@ -19,6 +19,9 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
     # A `verification` column (live, invalid, …) appears only when --verify checked some key.
     verified = any("verification" in f.extra for f in report.findings)
     columns = (*COLUMNS, "verification") if verified else COLUMNS
+    # `keysweep fleet`: which repository each finding is in, first.
+    if any("repository" in f.extra for f in report.findings + report.suppressed):
+        columns = ("repository", *columns)
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     secrets = report.all_secrets

@@ -83,6 +83,8 @@ def details(row: dict[str, Any]) -> str:
         f"snippet: {row['snippet'][:300]}",
         f"fingerprint: {row['fingerprint']}",
     ]
+    if row.get("repository"):  # keysweep fleet
+        lines.insert(1, f"repository: {row['repository']}")
     if row.get("author"):
         lines.append(f"introduced by {row['author']} on {str(row.get('date', ''))[:10]}"
                      + (f": {row['message']}" if row.get("message") else ""))

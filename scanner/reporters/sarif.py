@@ -82,6 +82,8 @@ def result(row: dict[str, Any], rule_index: int) -> dict[str, Any]:
     }
     if row.get("commit"):
         entry["properties"]["commit"] = row["commit"]
+    if row.get("repository"):  # keysweep fleet
+        entry["properties"]["repository"] = row["repository"]
     if isinstance(row.get("verification"), dict):  # --verify: live, invalid, valid-no-permission, …
         entry["properties"]["verification"] = row["verification"]["status"]
     return entry

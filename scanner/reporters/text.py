@@ -16,8 +16,12 @@ def render(report: Report, *, redact: bool, color: bool = False) -> str:
     paint = (lambda code, s: f"{code}{s}{RESET}") if color else (lambda code, s: s)
     secrets = report.all_secrets
     blocks = []
+    repository = None  # `keysweep fleet`: findings come grouped by repository, each group under its name
     for finding in report.findings + report.suppressed:
         row = safe_row(public_dict(finding, redact_secrets=redact, all_secrets=secrets))
+        if "repository" in row and row["repository"] != repository:
+            repository = row["repository"]
+            blocks.append(paint(BOLD, f"== {repository} =="))
         where = f"{row['path']}:{row['line']}:{row['column']}"
         if row["commit"]:
             where += f" @ {row['commit'][:12]}"
@@ -72,6 +76,11 @@ def summary(report: Report) -> str:
         text += f"; {len(report.suppressed)} suppressed"
     if stats.skipped:
         text += "; skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items()))
+    if "repositories" in report.extra_stats:  # keysweep fleet
+        extra = report.extra_stats
+        text += (f"; {extra['repositories']} repositories: {extra['repositories_scanned']} scanned, "
+                 f"{extra['repositories_unchanged']} unchanged, {extra['repositories_failed']} failed, "
+                 f"{extra['commits_scanned']} new commits")
     return text
 
 

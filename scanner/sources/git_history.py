@@ -10,7 +10,7 @@ location, and a key is one finding with all of its locations, named for the earl
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.finding import Finding
@@ -52,6 +52,10 @@ class HistoryResult:
     commits: int
     blobs: int
     default_branch: str | None
+    # Raw material of the findings, for callers that merge several scans of one repository (the fleet's
+    # commit-range tasks and incremental reruns): every place each key was added, and the keys in HEAD.
+    locations: dict[SecretKey, list[Location]] = field(default_factory=dict)
+    in_head: set[SecretKey] = field(default_factory=set)
 
 
 def scan_commits(
@@ -84,7 +88,7 @@ def scan_commits(
         history_finding(locs, in_head=key in in_head, now=now, max_age_days=max_age_days)
         for key, locs in locations.items()
     ]
-    return HistoryResult(findings, blobs.commits, blobs.blobs_seen, default_branch)
+    return HistoryResult(findings, blobs.commits, blobs.blobs_seen, default_branch, locations, in_head)
 
 
 def changed_files(repo: Repo, revs: list[str], blobs: BlobScanner, stats: ScanStats,
