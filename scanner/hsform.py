@@ -203,8 +203,8 @@ def _item(op: str, av: Any, *, rewrite: bool, leading: bool = False) -> Form:
         return Form("")  # a look-ahead, or a look-behind we cannot place: dropped (looser)
     if op == "ASSERT_NOT":
         direction, inner = av
-        if leading and direction < 0 and (chars := _single_class(list(inner))) is not None:
-            return Form(f"(?:^|[^{chars}])")  # `(?<![a-z])acme` at the start: acme after a non-letter
+        if leading and direction < 0 and (members := _single_class(list(inner))) is not None:
+            return Form(f"(?:^|[^{members}])")  # `(?<![a-z])acme` at the start: acme after a non-letter
         return Form("")
     raise Unsupported(op)
 
