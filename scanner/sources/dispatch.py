@@ -86,6 +86,9 @@ def _read(blob: Blob, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
     kind = kind_of(blob, config)
     if kind == "binary":
         raise Skip("binary")
+    if kind == "keytab":
+        yield from _keytab_chunks(blob, config=config, stats=stats)
+        return
     if kind == "archive":  # members go back through the door, each decoded as it is read
         from scanner.sources.archives import archive_chunks
 
@@ -107,6 +110,8 @@ def kind_of(blob: Blob, config: Config) -> str | None:
         return config.force_kind
     if blob.suffix in BINARY_SUFFIXES:
         return "binary"
+    if blob.suffix == ".keytab" or blob.display.endswith("/krb5.keytab") or blob.display == "krb5.keytab":
+        return "keytab"
     return kind_by_name(blob.display, relative=lambda: relative_path(blob, config))
 
 
@@ -250,6 +255,24 @@ def kind_by_content(text: str) -> str | None:
     from scanner.sources.logs import looks_like_log
 
     return "log" if looks_like_log(head) else None
+
+
+def _keytab_chunks(blob: Blob, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
+    """A Kerberos keytab, binary, as one text line per key (sources/keytab.py)."""
+    from scanner.sources.keytab import NotAKeytab, keytab_lines
+
+    with blob.opener() as handle:
+        data = handle.read(config.max_file_size + 1)
+    if len(data) > config.max_file_size:
+        raise Skip("too large", f"{blob.display}: skipped, over the {config.max_file_size}-byte limit (scan.max_file_size)")
+    try:
+        text = "\n".join(keytab_lines(data))
+    except NotAKeytab:
+        raise Skip("binary") from None
+    stats.files_scanned += 1
+    stats.bytes_scanned += len(data)
+    yield Chunk(text=text, path=blob.display, source=blob.source, fs_path=blob.fs_path,
+                extra={"decoded": "kerberos keytab"})
 
 
 def _compressed_chunks(blob: Blob, *, config: Config, stats: ScanStats) -> Iterator[Chunk]:
