@@ -29,17 +29,20 @@ HOOK_NAMES = ("pre-commit", "pre-push")
 @click.option("--remote", metavar="NAME", help="With --pre-push: the remote pushed to (git passes it to the hook).")
 @click.option("--max-age", "max_age", type=click.IntRange(0), default=90, show_default=True, metavar="DAYS",
               help="Flag keys first committed more than DAYS ago as overdue for rotation.")
+@click.option("--whole-blobs", is_flag=True,
+              help="Read every changed file version whole instead of settling modifications by their patch "
+                   "(slower; also finds matches that reach further than a patch's three lines of context).")
 @scan_options
 @revoke_options
 def git(opts: OutputOptions, live: LiveOptions, repo: str, staged: bool, range_spec: str | None,
-        since_commit: str | None, pre_push: bool, remote: str | None, max_age: int) -> int:
+        since_commit: str | None, pre_push: bool, remote: str | None, max_age: int, whole_blobs: bool) -> int:
     """Scan a repository's history: every commit on every ref (branches, tags, stashes, notes),
     including keys that were committed and later deleted. Each key is reported once, named for
     the commit that introduced it, with every place it was added."""
     from scanner.git_command import run_git
 
     return run_git(opts, live, repo, staged=staged, range_spec=range_spec, since_commit=since_commit,
-                   pre_push=pre_push, remote=remote, max_age=max_age)
+                   pre_push=pre_push, remote=remote, max_age=max_age, whole_blobs=whole_blobs)
 
 
 @click.group()

@@ -20,7 +20,7 @@ BLOCKED_HINT = (
 
 def run_git(opts: OutputOptions, live: LiveOptions, repo: str, *, staged: bool = False, range_spec: str | None = None,
             since_commit: str | None = None, pre_push: bool = False, remote: str | None = None,
-            max_age: int = 90) -> int:
+            max_age: int = 90, whole_blobs: bool = False) -> int:
     from scanner.execution import default_jobs
     from scanner.assemble import build_scanner
     from scanner.sources.git import git_report
@@ -45,7 +45,7 @@ def run_git(opts: OutputOptions, live: LiveOptions, repo: str, *, staged: bool =
     show_notices(scanner.notices)
     post = live.prepare(config, scanner.engine.rules)
     report = git_report(git_repo, scanner=scanner, staged=staged, revs=revs, max_age_days=max_age,
-                        jobs=opts.jobs or (1 if staged else default_jobs()))
+                        jobs=opts.jobs or (1 if staged else default_jobs()), whole_blobs=whole_blobs)
     status = emit(report, opts, root=git_repo.worktree, post=post)
     if staged and status != ExitCode.CLEAN and opts.fmt == "text":
         say(BLOCKED_HINT)

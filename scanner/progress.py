@@ -17,7 +17,7 @@ class Progress:
         self.shown = False
 
     def update(self, *, commits: int, blobs: int, total_blobs: int, size: int, total_size: int = 0,
-               prefix: str = "", force: bool = False) -> None:
+               prefix: str = "", unit: str = "blobs", force: bool = False) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
@@ -26,9 +26,11 @@ class Progress:
         self._last = now
         elapsed = max(now - self.started, 1e-6)
         rate = size / elapsed / 1e6
-        line = f"\rkeysweep: {prefix}{commits} commits, {blobs}/{total_blobs} blobs, {rate:.1f} MB/s"
+        line = f"\rkeysweep: {prefix}{commits} commits, {blobs}/{total_blobs} {unit}, {rate:.1f} MB/s"
         if total_size > size > 0:
             line += f", ETA {eta(elapsed, size, total_size)}"
+        elif not total_size and total_blobs > blobs > 0:  # sizes unknown ahead (patches): by count
+            line += f", ETA {eta(elapsed, blobs, total_blobs)}"
         self.write(line + " ")
 
     def write(self, line: str) -> None:

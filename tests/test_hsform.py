@@ -150,3 +150,20 @@ def test_a_read_only_cache_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(os, "utime", refuse)
     monkeypatch.setattr(CandidateFinder, "_compile", no_compile)
     assert CandidateFinder(RULES).covered == frozenset(range(len(RULES)))
+
+
+def test_forms_read_one_byte_per_character_and_other_for_non_ascii() -> None:
+    from scanner.candidates import as_form_bytes
+    from scanner.hsform import OTHER
+
+    other = OTHER.encode()
+    cases = {
+        "key = abc": b"key = abc",
+        "clé?": b"cl" + other + b"?",  # a literal "?" stays one
+        "?日本語?": b"?" + other * 3 + b"?",
+        "😀x": other + b"x",  # one character outside the BMP: one byte
+        "\udcff": other,  # a lone surrogate (undecodable input)
+        "": b"",
+    }
+    for text, form in cases.items():
+        assert as_form_bytes(text) == form, text

@@ -31,6 +31,7 @@ def git_report(
     now: float | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    whole_blobs: bool = False,
 ) -> Report:
     """Scan the index (staged) or the commits revs select (None: every ref) into a Report."""
     started = time.monotonic()
@@ -40,8 +41,9 @@ def git_report(
         extra: dict[str, Any] = {"mode": "staged"}
     else:
         result = scan_commits(repo, all_refs(repo) if revs is None else revs, scanner=scanner, stats=stats,
-                              max_age_days=max_age_days, now=now, progress=progress, jobs=jobs)
+                              max_age_days=max_age_days, now=now, progress=progress, jobs=jobs,
+                              whole_blobs=whole_blobs)
         findings = result.findings
         extra = {"mode": "history" if revs is None else "commits", "commits_scanned": result.commits,
-                 "blobs_scanned": result.blobs, "default_branch": result.default_branch, "shallow": repo.shallow}
+                 "blobs_scanned": result.blobs, "patches_scanned": result.patches, "default_branch": result.default_branch, "shallow": repo.shallow}
     return build_report(scanner.engine.rules, findings, stats, started, extra)

@@ -10,6 +10,7 @@ reading through its own `git cat-file --batch` stream.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from scanner.globs import matches_any
 from scanner.pipeline import Scanner
 from scanner.progress import Progress
 from scanner.report import ScanStats
+from scanner.rules import Rule
 from scanner.sources.blob import BINARY_SUFFIXES, Blob
 from scanner.sources.dispatch import blob_chunks, kind_by_name
 from scanner.sources.gitrepo import GITLINK_MODE, SYMLINK_MODE, BlobReader, Change, Repo
@@ -107,13 +109,17 @@ class BlobScanner:
     def config(self) -> Config:
         return self.scanner.config
 
+    @functools.cached_property
+    def path_rules(self) -> list[Rule]:
+        return [rule for rule in self.scanner.engine.rules if rule.path]
+
     def profile(self, path: str) -> tuple[Any, ...]:
         cached = self._profiles.get(path)
         if cached is None and not self.share_paths:
             cached = self._profiles[path] = (path,)  # skips compiling every path-scoped rule's regex
         if cached is None:
             reader = kind_by_name(path, relative=lambda: path)
-            rules = tuple(rule.applies_to(path) for rule in self.scanner.engine.rules if rule.path)
+            rules = tuple(rule.applies_to(path) for rule in self.path_rules)
             allow = tuple(bool(a.paths) and matches_any(path, a.paths) for a in self.config.allowlists)
             cached = self._profiles[path] = (reader, rules, allow)
         return cached
@@ -152,28 +158,44 @@ class BlobScanner:
 
     def scan(self, items: Iterable[tuple[str, str]]) -> None:
         """Scan each (blob, path) not yet scanned for its profile; sizes are checked before reading."""
+        wanted, skipped = self.plan(items)
+        for key, path, size in skipped:
+            self.skip(key, path, size)
+        self._scan_wanted(wanted)
+
+    def plan(self, items: Iterable[tuple[str, str]], requested: set[BlobKey] | None = None
+             ) -> tuple[list[WorkItem], list[tuple[BlobKey, str, int | None]]]:
+        """The (blob, path) pairs still to scan: those to read, and those to skip (missing, too large).
+        Reads this scanner's state only (it may run in the thread that feeds a worker pool); `requested`
+        holds the keys already handed out, and gains these."""
+        requested = set() if requested is None else requested
         todo: dict[BlobKey, str] = {}
         for blob, path in items:
             key = (blob, self.profile(path))
-            if key not in self._found and key not in todo:
+            if key not in self._found and key not in requested and key not in todo:
                 todo[key] = path
+        requested.update(todo)
         if not todo:
-            return
+            return [], []
         sizes = self.reader.sizes({blob for blob, _ in todo})
         wanted: list[WorkItem] = []
+        skipped: list[tuple[BlobKey, str, int | None]] = []
         for key, path in todo.items():
             size = sizes.get(key[0])
-            if size is None:
-                self._found[key] = (path, [])
-                self.stats.skipped["missing object"] += 1
-            elif size > self.config.max_file_size:
-                self._found[key] = (path, [])
-                self.stats.skipped["too large"] += 1
-                self.stats.warnings.append(f"{path} ({key[0][:12]}): skipped, {size} bytes is over the "
-                                           f"{self.config.max_file_size}-byte limit (scan.max_file_size)")
+            if size is None or size > self.config.max_file_size:
+                skipped.append((key, path, size))
             else:
                 wanted.append((key, path, size))
-        self._scan_wanted(wanted)
+        return wanted, skipped
+
+    def skip(self, key: BlobKey, path: str, size: int | None) -> None:
+        self._found[key] = (path, [])
+        if size is None:
+            self.stats.skipped["missing object"] += 1
+            return
+        self.stats.skipped["too large"] += 1
+        self.stats.warnings.append(f"{path} ({key[0][:12]}): skipped, {size} bytes is over the "
+                                   f"{self.config.max_file_size}-byte limit (scan.max_file_size)")
 
     def _scan_wanted(self, wanted: list[WorkItem]) -> None:
         total, total_size = len(wanted), sum(size for _, _, size in wanted)
@@ -183,19 +205,21 @@ class BlobScanner:
         if jobs > 1:
             self.scanner.engine.prepare()  # compiled once here, then loaded by (or inherited into) the workers
         for scanned, batch_stats in run_parallel(scan_blob_batch, batches(wanted), state=work, jobs=jobs):
-            self.stats.merge(batch_stats)
-            for key, path, found in scanned:
-                self._record(key, path, found)
+            self.record(scanned, batch_stats)
             done += len(scanned)
             self.progress.update(commits=self.commits, blobs=done, total_blobs=total, size=self.stats.bytes_scanned,
                                  total_size=total_size)
         self.progress.update(commits=self.commits, blobs=total, total_blobs=total, size=self.stats.bytes_scanned,
                              force=True)
 
-    def _record(self, key: BlobKey, path: str, found: list[Finding]) -> None:
-        self._found[key] = (path, found)
-        if found:
-            self.secrets_by_blob.setdefault(key[0], set()).update(secret_key(f) for f in found if f.suppressed is None)
+    def record(self, scanned: list[tuple[BlobKey, str, list[Finding]]], stats: ScanStats) -> None:
+        """A worker's results: each blob's findings, and its counters."""
+        self.stats.merge(stats)
+        for key, path, found in scanned:
+            self._found[key] = (path, found)
+            if found:
+                self.secrets_by_blob.setdefault(key[0], set()).update(
+                    secret_key(f) for f in found if f.suppressed is None)
 
     def added(self, change: Change) -> list[Finding]:
         """Findings in this file version whose key none of its parent versions held."""

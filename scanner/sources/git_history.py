@@ -1,10 +1,12 @@
 """History: what the commits selected by a set of revisions add, with provenance.
 
-Each unique blob is read once and scanned whole (git_blobs.py), so rules that need neighbouring
-lines fire in history exactly as in a file scan, even when a commit changed only one of those lines
-(diff-based scanners lose that context). A commit *adds* a key at a path when its version of the
-file holds the key and none of the parents' versions of that file do; every such place is a
-location, and a key is one finding with all of its locations, named for the earliest.
+A commit *adds* a key at a path when its version of the file holds the key and none of the parents'
+versions of that file do; every such place is a location, and a key is one finding with all of its
+locations, named for the earliest. A modification is first read as its patch (git_patches.py): only
+when a match touches its changed lines are both versions read whole (git_blobs.py), so rules that need
+neighbouring lines fire in history exactly as in a file scan, even when a commit changed only one of
+those lines. New files, merges and files read by their own reader are read whole from the start;
+`whole_blobs` reads every change whole (the slower, simplest reading, kept to check the other against).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from scanner.pipeline import Scanner
 from scanner.progress import Progress
 from scanner.report import ScanStats
 from scanner.sources.git_blobs import BlobScanner, SecretKey, secret_key
+from scanner.sources.git_changes import read_changes
 from scanner.sources.gitrepo import BlobReader, Change, Commit, Repo
 
 DAY = 86400
@@ -50,12 +53,13 @@ class Location:
 class HistoryResult:
     findings: list[Finding]
     commits: int
-    blobs: int
+    blobs: int  # read whole
     default_branch: str | None
     # Raw material of the findings, for callers that merge several scans of one repository (the fleet's
     # commit-range tasks and incremental reruns): every place each key was added, and the keys in HEAD.
     locations: dict[SecretKey, list[Location]] = field(default_factory=dict)
     in_head: set[SecretKey] = field(default_factory=set)
+    patches: int = 0  # file changes read as patches (those a match touches are also read whole)
 
 
 def scan_commits(
@@ -68,18 +72,15 @@ def scan_commits(
     now: float | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    whole_blobs: bool = False,
 ) -> HistoryResult:
     """Scan what the commits selected by revs add; provenance from the earliest commit adding each key."""
     now = time.time() if now is None else now
     progress = progress or Progress()
     with BlobReader(repo) as reader:
         blobs = BlobScanner(reader, scanner, stats, progress, jobs=jobs)
-        changes = changed_files(repo, revs, blobs, stats, progress)
-        blobs.scan((change.blob, change.path) for _, change in changes)
-        locations: dict[SecretKey, list[Location]] = {}
-        for commit, change in changes:
-            for found in blobs.added(change):
-                locations.setdefault(secret_key(found), []).append(Location(commit, change.path, found))
+        reading = read_changes(repo, revs, blobs, whole_blobs=whole_blobs, progress=progress, jobs=jobs)
+        locations = added_keys(blobs, reading.whole)
         default_branch = repo.default_branch() if locations else None
         in_head = keys_in_head(repo, blobs, locations, default_branch)
         progress.done()
@@ -88,24 +89,21 @@ def scan_commits(
         history_finding(locs, in_head=key in in_head, now=now, max_age_days=max_age_days)
         for key, locs in locations.items()
     ]
-    return HistoryResult(findings, blobs.commits, blobs.blobs_seen, default_branch, locations, in_head)
+    return HistoryResult(findings, blobs.commits, blobs.blobs_seen, default_branch, locations, in_head,
+                         reading.patches)
 
 
-def changed_files(repo: Repo, revs: list[str], blobs: BlobScanner, stats: ScanStats,
-                  progress: Progress) -> list[tuple[Commit, Change]]:
-    """Every file each selected commit sets, less what is never read (submodules, symlinks, excluded
-    paths, binary names)."""
-    changes: list[tuple[Commit, Change]] = []
-    for commit, commit_changes in (repo.log(revs) if revs else ()):
-        blobs.commits += 1
-        for change in commit_changes:
-            reason = blobs.skip_reason(change)
-            if reason is None:
-                changes.append((commit, change))
-            elif reason != "submodule":
-                stats.skipped[reason] += 1
-        progress.update(commits=blobs.commits, blobs=0, total_blobs=0, size=0)
-    return changes
+def added_keys(blobs: BlobScanner, changes: list[tuple[Commit, Change]]) -> dict[SecretKey, list[Location]]:
+    """Every place a change adds a key: new versions first (most were read in the first pass), then the
+    parents' versions of those that hold one."""
+    blobs.scan((change.blob, change.path) for _, change in changes)
+    holding = [(commit, change) for commit, change in changes if blobs.findings(change.blob, change.path)]
+    blobs.scan((old, change.path) for _, change in holding for old in change.old_blobs)
+    locations: dict[SecretKey, list[Location]] = {}
+    for commit, change in holding:
+        for found in blobs.added(change):
+            locations.setdefault(secret_key(found), []).append(Location(commit, change.path, found))
+    return locations
 
 
 def note_skips(repo: Repo, blobs: BlobScanner, stats: ScanStats) -> None:
@@ -121,18 +119,26 @@ def note_skips(repo: Repo, blobs: BlobScanner, stats: ScanStats) -> None:
 def keys_in_head(
     repo: Repo, blobs: BlobScanner, locations: dict[SecretKey, list[Location]], ref: str | None
 ) -> set[SecretKey]:
-    """Keys still present at the tip of the default branch (any file there holding them)."""
+    """Keys still present at the tip of the default branch: in a file where one was added, or in any
+    file there holding its text (a key moved or copied to another file)."""
     if not locations or ref is None:
         return set()
     head = repo.tree_blobs(ref)
-    head_shas = set(head.values())
-    # Files at head where a key was added, even if that version was never scanned (range mode).
-    at_paths = {(head[loc.file], loc.file) for locs in locations.values() for loc in locs if loc.file in head}
-    blobs.scan(at_paths)
-    present: set[SecretKey] = set()
-    for sha in head_shas & blobs.secrets_by_blob.keys():
-        present |= blobs.secrets_by_blob[sha]
+    paths = {loc.file for locs in locations.values() for loc in locs if loc.file in head}
+    paths |= repo.files_holding(ref, {fragment(secret) for _, secret in locations} - {""}) & head.keys()
+    at_head = {(head[path], path) for path in paths}
+    blobs.scan(at_head)
+    present = {secret_key(f) for blob, path in at_head for f in blobs.findings(blob, path) if f.suppressed is None}
     return present & locations.keys()
+
+
+FRAGMENT_MIN_CHARS = 8
+
+
+def fragment(secret: str) -> str:
+    """A line of the secret to search for (a PEM key spans lines; a search pattern is one line)."""
+    longest = max(secret.splitlines() or [""], key=len)
+    return longest if len(longest) >= FRAGMENT_MIN_CHARS else ""
 
 
 def history_finding(locations: list[Location], *, in_head: bool, now: float, max_age_days: int) -> Finding:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from scanner.errors import ScanIncomplete, UsageError
 
@@ -131,6 +132,18 @@ class Repo:
         """path -> blob sha of every file at rev."""
         return dict(_tree_entries(self.git("ls-tree", "-r", "-z", "--full-tree", rev)))
 
+    def files_holding(self, rev: str, fragments: set[str]) -> set[str]:
+        """Paths of the text files at rev that contain any of these strings (each one line)."""
+        if not fragments:
+            return set()
+        patterns = "".join(f"{text}\n" for text in sorted(fragments)).encode("utf-8", "surrogateescape")
+        result = self._spawn(["-c", "grep.patternType=fixed", "grep", "-l", "-z", "-I", "-F", "--no-textconv",
+                              "-f", "-", rev, "--"], stdin=patterns)
+        if result.returncode not in (0, 1):  # 1: nothing found
+            raise UsageError(f"git grep: {_first_line(result.stderr) or f'exit status {result.returncode}'}")
+        prefix = f"{rev}:".encode()
+        return {fs_decode(entry.removeprefix(prefix)) for entry in result.stdout.split(b"\0") if entry}
+
     def staged_changes(self) -> list[Change]:
         """What the index adds relative to HEAD (or to nothing before the first commit).
 
@@ -154,9 +167,31 @@ class Repo:
                 for c in changes]
 
     def log(self, revs: list[str], *, extra: Iterable[str] = ()) -> Iterator[tuple[Commit, list[Change]]]:
-        """Each commit reachable from revs with the files it changes; merges diffed against every parent."""
-        args = ["log", "--topo-order", "--root", "--raw", "-z", "--no-abbrev", "-c", "-M", "--no-ext-diff",
+        """Each commit reachable from revs with the files it changes; merges diffed against every parent.
+
+        Merges come last, each with its place in the log order."""
+        args = ["log", "--topo-order", "--root", "--raw", "-z", "--no-abbrev", "-M", "--no-ext-diff",
                 "--no-textconv", "--no-color", f"--format={LOG_FORMAT}", *extra, *revs, "--"]
+        merges: list[Commit] = []
+        for commit, changes in self._stream_log(args):
+            if len(commit.parents) > 1:
+                merges.append(commit)
+            else:
+                yield commit, changes
+        if merges:
+            changes_by_merge = self._merge_changes([c.sha for c in merges])
+            for commit in merges:
+                yield commit, changes_by_merge.get(commit.sha, [])
+
+    def _merge_changes(self, shas: list[str]) -> dict[str, list[Change]]:
+        """What each merge changes against every parent (`-c`), without rename detection: `git log -c -M`
+        over pip's 4,175 merges takes 1.15 s, this 0.16 s. A file one branch renamed is then compared
+        with the other parent's version only (callers drop versions an ordinary commit made)."""
+        return parse_diff_tree(self.git("diff-tree", "--stdin", "-c", "-r", "--raw", "-z", "--no-abbrev", "--no-ext-diff",
+                                        "--no-textconv", "--no-color",
+                                        stdin="".join(f"{sha}\n" for sha in shas).encode()))
+
+    def _stream_log(self, args: list[str]) -> Iterator[tuple[Commit, list[Change]]]:
         try:
             process = subprocess.Popen(["git", *args], cwd=self.path, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -223,41 +258,76 @@ def parse_raw(raw: bytes) -> Iterator[Change]:
     tokens = raw.lstrip(b"\n\0").split(b"\0")
     i = 0
     while i < len(tokens):
-        meta = tokens[i].strip(b"\n")
-        if not meta.startswith(b":"):
+        if not tokens[i].strip(b"\n").startswith(b":"):
             i += 1
             continue
-        colons = len(meta) - len(meta.lstrip(b":"))
-        fields = meta[colons:].decode().split()
-        parents = colons  # one colon per parent
-        modes, shas, status = fields[: parents + 1], fields[parents + 1 : 2 * parents + 2], fields[-1]
-        has_source_path = status[0] in "RC" and parents == 1
-        path = tokens[i + 2] if has_source_path else tokens[i + 1]
-        i += 3 if has_source_path else 2
-        new_sha = shas[-1]
-        if is_null_sha(new_sha):
-            continue  # deleted
-        old = tuple(s for s in shas[:-1] if not is_null_sha(s))
-        yield Change(path=fs_decode(path), blob=new_sha, mode=modes[-1], old_blobs=old)
+        change, i = _raw_entry(tokens, i)
+        if change is not None:
+            yield change
+
+
+def parse_diff_tree(out: bytes) -> dict[str, list[Change]]:
+    """`git diff-tree --stdin -z --raw` output: each commit's id, then its entries."""
+    tokens = out.split(b"\0")
+    found: dict[str, list[Change]] = {}
+    changes: list[Change] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].strip(b"\n")
+        if token.startswith(b":"):
+            change, i = _raw_entry(tokens, i)
+            if change is not None:
+                changes.append(change)
+            continue
+        if token:  # a commit id: what follows is its (a path is always read with its entry, never here)
+            changes = found.setdefault(token.decode(), [])
+        i += 1
+    return found
+
+
+def _raw_entry(tokens: list[bytes], i: int) -> tuple[Change | None, int]:
+    """The entry at tokens[i] (None: a deletion) and where the next one starts."""
+    meta = tokens[i].strip(b"\n")
+    colons = len(meta) - len(meta.lstrip(b":"))
+    fields = meta[colons:].decode().split()
+    parents = colons  # one colon per parent
+    modes, shas, status = fields[: parents + 1], fields[parents + 1 : 2 * parents + 2], fields[-1]
+    has_source_path = status[0] in "RC" and parents == 1
+    path = tokens[i + 2] if has_source_path else tokens[i + 1]
+    following = i + (3 if has_source_path else 2)
+    new_sha = shas[-1]
+    if is_null_sha(new_sha):
+        return None, following  # deleted
+    old = tuple(s for s in shas[:-1] if not is_null_sha(s))
+    return Change(path=fs_decode(path), blob=new_sha, mode=modes[-1], old_blobs=old), following
 
 
 class BlobReader:
-    """Blob sizes from `git cat-file --batch-check`, contents from one persistent `--batch` stream."""
+    """Blob sizes and contents through two persistent `git cat-file` streams (--batch-check, --batch)."""
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | None = None  # --batch: contents
+        self._checker: subprocess.Popen[bytes] | None = None  # --batch-check: sizes
 
     def sizes(self, shas: Iterable[str]) -> dict[str, int]:
-        request = "".join(f"{sha}\n" for sha in shas).encode()
-        if not request:
+        """Blob sizes through one persistent `--batch-check` stream (a history asks thousands of times)."""
+        wanted = list(shas)
+        if not wanted:
             return {}
-        out = self.repo.git("cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin=request)
+        process = self._checker = self._checker or self._spawn_cat_file("--batch-check=%(objectname) %(objecttype) %(objectsize)")
+        assert process.stdin is not None and process.stdout is not None
+        stdin = process.stdin
+        writer = threading.Thread(target=_write_lines, args=(stdin, wanted), daemon=True)
+        writer.start()
         sizes = {}
-        for line in out.decode().splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[1] == "blob":
-                sizes[parts[0]] = int(parts[2])
+        for _ in wanted:
+            parts = process.stdout.readline().split()
+            if not parts:
+                raise ScanIncomplete("git cat-file stopped unexpectedly")
+            if len(parts) == 3 and parts[1] == b"blob":  # else "<sha> missing" (a shallow or partial clone)
+                sizes[parts[0].decode()] = int(parts[2])
+        writer.join()
         return sizes
 
     def read_many(self, shas: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -266,15 +336,7 @@ class BlobReader:
         assert process.stdin is not None and process.stdout is not None
         stdin, stdout = process.stdin, process.stdout
 
-        def feed() -> None:
-            try:
-                for sha in shas:
-                    stdin.write(f"{sha}\n".encode())
-                stdin.flush()
-            except (BrokenPipeError, ValueError):
-                pass
-
-        writer = threading.Thread(target=feed, daemon=True)
+        writer = threading.Thread(target=_write_lines, args=(stdin, shas), daemon=True)
         writer.start()
         for sha in shas:
             header = stdout.readline()
@@ -292,24 +354,36 @@ class BlobReader:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._process is None:
-            self._process = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=self.repo.path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
+            self._process = self._spawn_cat_file("--batch")
         return self._process
 
+    def _spawn_cat_file(self, mode: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(["git", "cat-file", mode], cwd=self.repo.path, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
     def close(self) -> None:
-        if self._process is not None:
-            if self._process.stdin:
-                self._process.stdin.close()
-            self._process.wait()
-            self._process = None
+        for process in (self._process, self._checker):
+            if process is not None:
+                if process.stdin:
+                    process.stdin.close()
+                process.wait()
+        self._process = self._checker = None
 
     def __enter__(self) -> BlobReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_lines(stream: IO[bytes], shas: Iterable[str]) -> None:
+    """Requests for a cat-file stream, written by a thread so git never waits on its reader."""
+    try:
+        for sha in shas:
+            stream.write(f"{sha}\n".encode())
+        stream.flush()
+    except (BrokenPipeError, ValueError):
+        pass
 
 
 def _first_line(stderr: bytes) -> str:
