@@ -2,6 +2,12 @@
 
     bench/setup_peers.sh            # once: installs gitleaks, Betterleaks, Kingfisher, detect-secrets
     python bench/compare.py         # all scenarios; --scenarios tree,realcode,history,log,bundle,precommit,startup
+    python bench/compare.py --scenarios real --real-repos ../fastapi,../requests,../pip
+
+`real` scans the full history of real repositories, given as paths to full (not shallow) clones:
+    git clone https://github.com/tiangolo/fastapi && git clone https://github.com/psf/requests
+    git clone https://github.com/pypa/pip      # a larger history (16,000 commits)
+and after each one prints where keysweep's time went (`stats.phase_seconds` of its JSON report).
 
 For each scenario it generates (and caches) a corpus under --work, runs every tool on the same input,
 alternating tools within each repetition, and prints median wall time, MB/s, peak RSS and the
@@ -121,13 +127,18 @@ def run_scenario(name: str, target: Path, size: int, commands: dict[str, list[st
             runs[tool].append(measure(tool, command, cwd=cwd))
     ours = statistics.median(r.seconds for r in runs["keysweep"])
     rows = []
+    medians = {}
     for tool, results in runs.items():
-        median = statistics.median(r.seconds for r in results)
+        median = medians[tool] = statistics.median(r.seconds for r in results)
         rss = max(r.rss_mb for r in results)
         rate = size / median / 1e6 if size else 0.0
         ratio = ours / median if tool != "keysweep" else 1.0
         codes = sorted({r.exit_code for r in results})
         rows.append(f"| {name} | {tool} | {median:.3f} | {rate:.1f} | {rss:.0f} | {ratio:.2f} | {codes} |")
+    peers = {tool: median for tool, median in medians.items() if tool != "keysweep"}
+    if peers:
+        fastest = min(peers, key=peers.__getitem__)
+        rows.append(f"| {name} | **keysweep / fastest peer ({fastest})** | | | | **{ours / peers[fastest]:.2f}** | |")
     return rows
 
 
@@ -143,6 +154,7 @@ def main() -> None:
     parser.add_argument("--log-mb", type=int, default=1024)
     parser.add_argument("--bundle-mb", type=int, default=10)
     parser.add_argument("--detect-secrets", action="store_true", help="also run detect-secrets (slow)")
+    parser.add_argument("--real-repos", default="", help="comma-separated paths of full clones, for `real`")
     args = parser.parse_args()
     peers = find_peers(args.peer_venv)
     if not args.detect_secrets:
@@ -183,6 +195,8 @@ def main() -> None:
                 maker(target, args.log_mb if scenario == "log" else args.bundle_mb)
             rows += run_scenario(scenario, target, target.stat().st_size,
                                  tree_commands(target, out, peers, git=False), args.reps)
+        elif scenario == "real":
+            rows += real_histories(args.real_repos, out, peers, args.reps)
         elif scenario == "precommit":
             rows += precommit(work, peers, max(args.reps, 10))
         elif scenario == "startup":
@@ -191,6 +205,30 @@ def main() -> None:
             rows += run_scenario(scenario, target, 0, tree_commands(target, out, peers, git=False), max(args.reps, 10))
         print("\n".join(rows[before:]), flush=True)
     print("\n".join(rows))
+
+
+def real_histories(paths: str, out: Path, peers: dict[str, list[str]], reps: int) -> list[str]:
+    """Each real repository's full history, then where keysweep's time went in its last run."""
+    rows: list[str] = []
+    if not paths:
+        print("real: no --real-repos given (see this script's docstring for the clones it expects)")
+    for path in (Path(p).resolve() for p in paths.split(",") if p):
+        commits = subprocess.run(["git", "rev-list", "--all", "--count"], cwd=path, capture_output=True, text=True,
+                                 check=True).stdout.strip()
+        name = f"history: {path.name} ({commits} commits)"
+        rows += run_scenario(name, path, blob_bytes(path), tree_commands(path, out, peers, git=True), reps)
+        print(f"{path.name}: keysweep {phase_summary(out / 'keysweep.json')}", flush=True)
+    return rows
+
+
+def phase_summary(report: Path) -> str:
+    """Where the time of keysweep's last run went, from its JSON report."""
+    import json
+
+    stats = json.loads(report.read_text())["stats"]
+    phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stats.get("phase_seconds", {}).items())
+    return (f"{stats.get('patches_scanned', 0)} changes read as patches, {stats.get('blobs_scanned', 0)} blobs read "
+            f"whole; {phases}; scan total {stats.get('duration_s', 0):.2f} s")
 
 
 def precommit(work: Path, peers: dict[str, list[str]], reps: int) -> list[str]:

@@ -9,9 +9,11 @@ recompiles.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+from collections.abc import Container
 from pathlib import Path
 from typing import Any
 
@@ -67,18 +69,22 @@ class CandidateFinder:
         self.db, self.covered, self.reach = loaded or self._compile(rules, digest)
         self.scratch = hyperscan.Scratch(self.db) if self.db is not None else None
 
-    def ends(self, data: bytes, limit: int) -> dict[int, list[int]]:
-        """Rule index -> end offsets of its possible matches, in order; covered rules only."""
+    def ends(self, data: bytes, limit: int, only: Container[int] | None = None) -> dict[int, list[int]]:
+        """Rule index -> end offsets of its possible matches, in order; covered rules only (and of
+        those, `only` these)."""
         if self.db is None:
             return {}
-        return self._scan(self.db, self.scratch, data, limit)
+        return self._scan(self.db, self.scratch, data, limit, only)
 
-    def _scan(self, db: Any, scratch: Any, data: bytes, limit: int) -> dict[int, list[int]]:
+    def _scan(self, db: Any, scratch: Any, data: bytes, limit: int, only: Container[int] | None = None
+              ) -> dict[int, list[int]]:
         found: dict[int, list[int]] = {}
         count = 0
 
         def on_match(rule: int, start: int, end: int, flags: int, context: object) -> bool:
             nonlocal count
+            if only is not None and rule not in only:
+                return False
             ends = found.get(rule)
             if ends is None:
                 found[rule] = [end]
@@ -167,20 +173,72 @@ class CandidateFinder:
             return False
 
 
+class RuleSubset:
+    """Candidate places for a rule list that is not the whole library: the built-in rules it holds
+    from the library's database (compiled once, whichever rules a config disables or a ruleset
+    leaves out), the rules of the user's own from a small database of their own."""
+
+    def __init__(self, parts: list[tuple[CandidateFinder, dict[int, int]]]) -> None:
+        self.parts = parts  # each finder, and its rule index -> the index in the engine's list
+        self.covered = frozenset(to[i] for finder, to in parts for i in finder.covered if i in to)
+        self.reach = {to[i]: reach for finder, to in parts for i, reach in finder.reach.items() if i in to}
+
+    def ends(self, data: bytes, limit: int) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for finder, to in self.parts:
+            for index, ends in finder.ends(data, limit, only=to).items():
+                found[to[index]] = ends
+        return found
+
+
+def subset_finder(rules: list[Rule], library: list[Rule], *, compile_missing: bool) -> RuleSubset:
+    """The finder for `rules` from the library's database and one for the rest (rules are the
+    library's when their id, pattern and examples are)."""
+    in_library = {rule.id: (index, rule) for index, rule in enumerate(library)}
+    to_library: dict[int, int] = {}
+    own: list[tuple[int, Rule]] = []
+    for position, rule in enumerate(rules):
+        found = in_library.get(rule.id)
+        if found is not None and (found[1].pattern, found[1].examples_digest) == (rule.pattern, rule.examples_digest):
+            to_library[found[0]] = position
+        else:
+            own.append((position, rule))
+    parts = []
+    if to_library:
+        parts.append((CandidateFinder(library, compile_missing=compile_missing), to_library))
+    if own:
+        finder = CandidateFinder([rule for _, rule in own], compile_missing=compile_missing)
+        parts.append((finder, {index: position for index, (position, _) in enumerate(own)}))
+    return RuleSubset(parts)
+
+
+@functools.lru_cache(maxsize=1)
+def library_rules() -> list[Rule]:
+    from scanner.rules import load_rules
+
+    return load_rules(lean=True)
+
+
 COMPILE_AFTER_CHARS = 16 << 20  # keyword windows cost ~0.01 s/MB more: ~0.2 s here, against ~0.7 s
 
 
-def make_candidate_finder(rules: list[Rule], *, native: bool = True, scan_chars: int | None = None) -> CandidateFinder | None:
+def make_candidate_finder(rules: list[Rule], *, native: bool = True, scan_chars: int | None = None
+                          ) -> CandidateFinder | RuleSubset | None:
     """None where Hyperscan is missing or turned off: the engine uses keyword windows alone.
 
-    Compiling takes ~0.7 s. With a writable cache that is paid once; without one (a read-only
-    home) every run would pay it, so a scan compiles only once it has read `COMPILE_AFTER_CHARS`
-    (`scan_chars`: how much so far; None: compile now). Until then: None, try again later."""
+    The rules' own database when it is cached; else the library's (every built-in rule) with one
+    for any rules of the user's own, so disabling a rule or choosing a ruleset never recompiles
+    the ~950 built-in forms (~3 s). With a writable cache a compile is paid once; without one (a
+    read-only home) every run would pay it, so a scan compiles only once it has read
+    `COMPILE_AFTER_CHARS` (`scan_chars`: how much so far; None: compile now). Until then: None."""
     if not native or os.environ.get("KEYSWEEP_NO_HYPERSCAN") == "1":
         return None
     compile_missing = scan_chars is None or scan_chars >= COMPILE_AFTER_CHARS or cache_writable()
     try:
-        return CandidateFinder(rules, compile_missing=compile_missing)
+        try:
+            return CandidateFinder(rules, compile_missing=False)
+        except NotCached:
+            return subset_finder(rules, library_rules(), compile_missing=compile_missing)
     except ImportError:
         return None
 

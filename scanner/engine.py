@@ -12,6 +12,7 @@ from scanner.candidates import (
     COMPILE_AFTER_CHARS,
     CandidateFinder,
     NotCached,
+    RuleSubset,
     TooManyCandidates,
     as_form_bytes,
     make_candidate_finder,
@@ -64,7 +65,7 @@ class Engine:
             for keyword in rule.keywords:
                 self._rules_by_keyword[index[keyword]].append(position)
         self._prefilter: PythonPrefilter | HyperscanPrefilter | None = None
-        self._candidates: CandidateFinder | None = None
+        self._candidates: CandidateFinder | RuleSubset | None = None
         self._candidates_ready = False
         self._deferred = False  # not cached and the cache is read-only: compile only for a big scan
         self._scanned_chars = 0
@@ -83,14 +84,14 @@ class Engine:
         return self._prefilter
 
     @property
-    def candidates(self) -> CandidateFinder | None:
+    def candidates(self) -> CandidateFinder | RuleSubset | None:
         """The candidate finder, compiled now if it is not cached."""
         if not self._candidates_ready:
             self._candidates = make_candidate_finder(self.rules, native=self.native)
             self._candidates_ready = True
         return self._candidates
 
-    def _finder_for(self, text: str) -> CandidateFinder | None:
+    def _finder_for(self, text: str) -> CandidateFinder | RuleSubset | None:
         """The candidate finder, once it is cached or worth compiling for this scan."""
         if not self._candidates_ready:
             self._scanned_chars += len(text)

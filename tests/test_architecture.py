@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 PACKAGE = ROOT / "scanner"
@@ -21,6 +23,7 @@ def module_names() -> list[str]:
     return names
 
 
+@pytest.mark.slow
 def test_every_module_imports_on_its_own() -> None:
     """Each module imported first, in an interpreter that has imported nothing of ours yet."""
     script = (

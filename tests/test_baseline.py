@@ -60,6 +60,7 @@ def keysweep(repo: GitRepo, *args: str) -> tuple[int, list[dict], str]:
     return result.returncode, json.loads(result.stdout)["findings"], result.stderr
 
 
+@pytest.mark.slow
 def test_baseline_file_holds_no_secret_and_no_lines(project: GitRepo) -> None:
     result = run_keysweep("baseline", "create", "-o", ".keysweep-baseline.json", cwd=project.path)
     assert result.returncode == 0, result.stderr
@@ -69,6 +70,7 @@ def test_baseline_file_holds_no_secret_and_no_lines(project: GitRepo) -> None:
                                              "path": "app/settings.py"}]
 
 
+@pytest.mark.slow
 def test_baseline_survives_moved_code_and_reports_only_new_keys(project: GitRepo) -> None:
     run_keysweep("baseline", "create", "-o", "baseline.json", cwd=project.path)
     project.write("app/settings.py", f"import os\n\n\nDEBUG = 1\nKEY = '{OLD}'\n")
@@ -82,6 +84,7 @@ def test_baseline_survives_moved_code_and_reports_only_new_keys(project: GitRepo
     assert sorted(r["path"] for r in rows) == ["app/copy.py", "app/new.py"]
 
 
+@pytest.mark.slow
 def test_a_suppressed_finding_keeps_its_reason(project: GitRepo) -> None:
     run_keysweep("baseline", "create", "-o", "baseline.json", cwd=project.path)
     result = run_keysweep("scan", ".", "--baseline", "baseline.json", "--format", "json", "--show-suppressed",
@@ -94,6 +97,7 @@ def test_a_suppressed_finding_keeps_its_reason(project: GitRepo) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_squash_merge_does_not_break_a_history_baseline(project: GitRepo) -> None:
     project.git("checkout", "-q", "-b", "work")
     project.commit("wip 1", {"lib/client.py": f"TOKEN = '{NEW}'\n"})
@@ -114,6 +118,7 @@ MODES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_baseline_and_ignores_match_the_same_in_every_mode(project: GitRepo, mode: str) -> None:
     """One baseline and one ignore file; each mode sees the same three keys and keeps the same one."""
@@ -141,6 +146,7 @@ def test_baseline_and_ignores_match_the_same_in_every_mode(project: GitRepo, mod
     assert [(r["path"], r["secret_sha256"]) for r in rows] == [("app/fresh.py", sha(NEW))]
 
 
+@pytest.mark.slow
 def test_an_ignore_never_hides_a_different_secret_at_the_same_place(project: GitRepo) -> None:
     (project.path / ".keysweepignore").write_text(f"stripe.secret-key:{sha(OLD)}:app/settings.py\n")
     assert keysweep(project, "scan", ".")[:2] == (0, [])
@@ -153,6 +159,7 @@ def test_an_ignore_never_hides_a_different_secret_at_the_same_place(project: Git
     assert [r["path"] for r in keysweep(project, "scan", ".")[1]] == ["other.py"]
 
 
+@pytest.mark.slow
 def test_unused_ignores_are_reported_when_asked(project: GitRepo) -> None:
     (project.path / ".keysweepignore").write_text(
         f"stripe.secret-key:{sha(OLD)}\nstripe.secret-key:{sha(NEW)}  # stale\n")
@@ -162,6 +169,7 @@ def test_unused_ignores_are_reported_when_asked(project: GitRepo) -> None:
     assert keysweep(project, "scan", ".")[2] == ""
 
 
+@pytest.mark.slow
 def test_bad_baseline_files_are_one_line_errors(project: GitRepo) -> None:
     result = run_keysweep("scan", ".", "--baseline", "missing.json", cwd=project.path)
     assert result.returncode == 2 and "baseline file not found" in result.stderr

@@ -180,6 +180,7 @@ def test_minified_files_outside_build_directories(tmp_path: Path) -> None:
     assert found[plain].source == "file" and "exposure" not in found[plain].extra
 
 
+@pytest.mark.slow
 def test_as_bundle_on_stdin_via_cli(tmp_path: Path) -> None:
     from conftest import run_keysweep
 

@@ -34,6 +34,7 @@ def test_version() -> None:
     assert result.returncode == 0 and result.stdout.startswith("keysweep, version ")
 
 
+@pytest.mark.slow
 def test_clean_tree_exits_zero(tmp_path: Path) -> None:
     write(tmp_path / "app.py", "print('hello')\n")
     result = run_keysweep("scan", str(tmp_path))
@@ -41,6 +42,7 @@ def test_clean_tree_exits_zero(tmp_path: Path) -> None:
     assert result.stdout.startswith("0 findings in 1 file")
 
 
+@pytest.mark.slow
 def test_finding_exits_one_with_location_and_redaction(tmp_path: Path) -> None:
     write(tmp_path / "src" / "pay.py", f'import stripe\nstripe.api_key = "{LIVE}"\n')
     result = run_keysweep("scan", ".", cwd=tmp_path)
@@ -49,12 +51,14 @@ def test_finding_exits_one_with_location_and_redaction(tmp_path: Path) -> None:
     assert LIVE not in result.stdout and "sk_liv…" in result.stdout
 
 
+@pytest.mark.slow
 def test_custom_exit_code(tmp_path: Path) -> None:
     write(tmp_path / "pay.py", f'KEY = "{LIVE}"\n')
     assert run_keysweep("scan", "--exit-code", "7", str(tmp_path)).returncode == 7
     assert run_keysweep("scan", "--exit-code", "0", str(tmp_path)).returncode == 0
 
 
+@pytest.mark.slow
 def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = run_keysweep("scan", str(tmp_path / "nope"))
     assert result.returncode == 2
@@ -68,6 +72,7 @@ def test_unknown_option_is_a_usage_error() -> None:
     assert len(lines) == 1 and lines[0].startswith("keysweep: error: No such option '--frobnicate'.")
 
 
+@pytest.mark.slow
 def test_stdin(tmp_path: Path) -> None:
     code, report = scan_json("-", cwd=tmp_path, stdin=f"log line\ncurl -u {LIVE}: https://api\n")
     assert code == 1
@@ -75,6 +80,7 @@ def test_stdin(tmp_path: Path) -> None:
     assert (finding["path"], finding["line"], finding["column"], finding["source"]) == ("-", 2, 9, "stdin")
 
 
+@pytest.mark.slow
 def test_untracked_ignored_and_dotfiles_are_scanned_but_not_dot_git(tmp_path: Path) -> None:
     write(tmp_path / ".gitignore", ".env.local\n")
     write(tmp_path / ".env.local", f"STRIPE_SECRET_KEY={LIVE}\n")
@@ -83,6 +89,7 @@ def test_untracked_ignored_and_dotfiles_are_scanned_but_not_dot_git(tmp_path: Pa
     assert [Path(f["path"]).name for f in report["findings"]] == [".env.local"]
 
 
+@pytest.mark.slow
 def test_binary_huge_and_unreadable_files_are_skipped_and_counted(tmp_path: Path) -> None:
     write(tmp_path / "ok.py", f'KEY = "{LIVE}"\n')
     (tmp_path / "blob.dat").write_bytes(b"\x00\x01" + LIVE.encode() + b"\x00")
@@ -107,12 +114,14 @@ def test_binary_huge_and_unreadable_files_are_skipped_and_counted(tmp_path: Path
         assert skipped["unreadable"] == 1 and "locked.py: cannot read: Permission denied" in result.stderr
 
 
+@pytest.mark.slow
 def test_utf16_file_is_decoded(tmp_path: Path) -> None:
     (tmp_path / "win.ps1").write_bytes(f'$key = "{LIVE}"\r\n'.encode("utf-16"))
     code, report = scan_json(str(tmp_path), cwd=tmp_path)
     assert report["findings"][0]["line"] == 1
 
 
+@pytest.mark.slow
 def test_output_file_is_private_and_special_files_are_written_into(tmp_path: Path) -> None:
     write(tmp_path / "pay.py", f'KEY = "{LIVE}"\n')
     report = tmp_path / "out" / "report.json"
@@ -126,12 +135,14 @@ def test_output_file_is_private_and_special_files_are_written_into(tmp_path: Pat
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
+@pytest.mark.slow
 def test_no_redact(tmp_path: Path) -> None:
     write(tmp_path / "pay.py", f'KEY = "{LIVE}"\n')
     result = run_keysweep("scan", "--no-redact", "--format", "jsonl", str(tmp_path))
     assert json.loads(result.stdout)["secret"] == LIVE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("marker", ["# keysweep:allow", "// gitleaks:allow", "# pragma: allowlist secret"])
 def test_inline_allow_markers(tmp_path: Path, marker: str) -> None:
     write(tmp_path / "pay.py", f'KEY = "{LIVE}"  {marker}\n')
@@ -140,6 +151,7 @@ def test_inline_allow_markers(tmp_path: Path, marker: str) -> None:
     assert report["suppressed"][0]["suppressed"].startswith("inline '")
 
 
+@pytest.mark.slow
 def test_config_found_upward_and_allowlists_apply(tmp_path: Path) -> None:
     write(tmp_path / ".keysweep.toml", """
 [[allowlist]]
@@ -164,12 +176,14 @@ regexes = ['^ALLOWED_LINE']
     assert report["stats"]["skipped"]["excluded"] == 1
 
 
+@pytest.mark.slow
 def test_pyproject_tool_table_is_used(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[tool.keysweep.scan]\nexclude = ["vendor"]\n')
     write(tmp_path / "vendor" / "lib.py", f'KEY = "{LIVE}"\n')
     assert run_keysweep("scan", ".", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 def test_disable_rule(tmp_path: Path) -> None:
     write(tmp_path / "k.toml", '[rules]\ndisable = ["stripe.secret-key"]\n')
     write(tmp_path / "pay.py", f'STRIPE_SECRET = "{LIVE}"\n')
@@ -189,6 +203,7 @@ def test_disable_rule(tmp_path: Path) -> None:
     ("[[allowlist]]\nregex_target = 'file'\n", "allowlist #1: regex_target must be one of secret, match, line"),
     ("[rules]\ndisable = ['nope.rule']\n", "rules.disable names unknown rule(s): nope.rule"),
 ])
+@pytest.mark.slow
 def test_bad_config_is_exit_3_with_one_line(tmp_path: Path, config: str, message: str) -> None:
     write(tmp_path / ".keysweep.toml", config)
     result = run_keysweep("scan", ".", cwd=tmp_path)
@@ -217,12 +232,14 @@ def test_bad_rule_file_is_exit_3(tmp_path: Path, rules: str, message: str) -> No
     assert result.stderr == f"keysweep: error: {tmp_path / 'bad.toml'}: {message}\n"
 
 
+@pytest.mark.slow
 def test_extra_rules_are_used(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", "x = kst_Qm4t7Zp2Lx9Vc3Bn8Rk5Wy1E\n")
     result = run_keysweep("scan", "--rules", str(ROOT / "tests" / "data" / "rules"), str(tmp_path / "a.txt"))
     assert result.returncode == 1 and "demo.token" in result.stdout
 
 
+@pytest.mark.slow
 def test_parallel_scan_matches_serial(tmp_path: Path) -> None:
     for n in range(150):
         write(tmp_path / f"pkg{n % 7}" / f"m{n}.py", f'K{n} = "{LIVE if n % 50 == 0 else "nothing"}"\n')
@@ -232,6 +249,7 @@ def test_parallel_scan_matches_serial(tmp_path: Path) -> None:
     assert serial["stats"]["files_scanned"] == parallel["stats"]["files_scanned"] == 150
 
 
+@pytest.mark.slow
 def test_show_suppressed_gives_the_reason(tmp_path: Path) -> None:
     write(tmp_path / "pay.py", 'A = "sk_live_0123456789abcdefghijklmn"\nB = "sk_live_000000000000000000000000"\n')
     code, report = scan_json("--show-suppressed", str(tmp_path), cwd=tmp_path)
@@ -240,6 +258,7 @@ def test_show_suppressed_gives_the_reason(tmp_path: Path) -> None:
         "sequential characters", "entropy 1.50 below the rule's floor of 3.0"]
 
 
+@pytest.mark.slow
 def test_rules_list_and_json() -> None:
     text = run_keysweep("rules", "list")
     lines = text.stdout.splitlines()
@@ -287,6 +306,7 @@ negative_examples = ["y"]
     assert f"{where}: pattern takes over 1.5 s on a pathological input" in lines
 
 
+@pytest.mark.slow
 def test_keysweep_scans_its_own_repository_clean() -> None:
     result = run_keysweep("scan", "--format", "json", str(ROOT), cwd=ROOT)
     assert result.returncode == 0, result.stdout

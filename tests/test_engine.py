@@ -47,6 +47,7 @@ def every_rule_over_the_whole_text(text: str, path: str) -> list[Candidate]:
     return resolve_overlaps(found)
 
 
+@pytest.mark.slow  # a whole-text or recompiling pass: minutes in the edit-test loop
 @pytest.mark.parametrize(("seed", "accent"), [(1, ""), (2, ""), (3, "# café, naïve, Ünïcode\n")])
 @pytest.mark.parametrize("native", [True, False])
 def test_windowed_confirmation_equals_a_whole_text_pass(seed: int, accent: str, native: bool) -> None:
@@ -60,6 +61,7 @@ def test_windowed_confirmation_equals_a_whole_text_pass(seed: int, accent: str, 
     assert spans(windowed) == spans(whole)
 
 
+@pytest.mark.slow  # a whole-text or recompiling pass: minutes in the edit-test loop
 def test_non_ascii_text_and_values_are_confirmed_like_ascii() -> None:
     """Non-ASCII characters reach Hyperscan as one stand-in byte: values made of them, names
     next to them and CJK lines around them must be found as a whole-text pass finds them."""
@@ -83,6 +85,7 @@ def test_non_ascii_text_and_values_are_confirmed_like_ascii() -> None:
         assert spans(Engine(RULES).find(line, "settings.py")) == spans(every_rule_over_the_whole_text(line, "settings.py"))
 
 
+@pytest.mark.slow  # a whole-text or recompiling pass: minutes in the edit-test loop
 @pytest.mark.parametrize("seed", [11, 12])
 def test_windowed_confirmation_on_one_minified_line_equals_a_whole_text_pass(seed: int) -> None:
     """Every single-line example on one long line, between minified code: windows start and end
@@ -98,6 +101,7 @@ def test_windowed_confirmation_on_one_minified_line_equals_a_whole_text_pass(see
     assert spans(Engine(RULES).find(text, "example.txt")) == spans(whole)
 
 
+@pytest.mark.slow  # a whole-text or recompiling pass: minutes in the edit-test loop
 def test_a_chunk_dense_with_candidates_falls_back_to_keyword_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     text = haystack(4)
     engine = Engine(RULES)
@@ -194,6 +198,7 @@ def test_multiline_rules_in_wide_windows_find_what_a_whole_text_pass_finds(rule,
         assert windowed == whole and rule.id in [s[0] for s in whole]
 
 
+@pytest.mark.slow  # a whole-text or recompiling pass: minutes in the edit-test loop
 def test_without_a_writable_cache_only_a_big_scan_compiles(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A read-only home must not cost every small scan (a pre-commit hook) a ~0.7 s compile."""
     import scanner.candidates as candidates_module

@@ -76,6 +76,7 @@ def sha(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+@pytest.mark.slow
 def test_every_drop_is_shown_with_its_reason(tmp_path: Path) -> None:
     keys = {name: random_key("sk_live_") for name in ("inline", "allowlist", "baseline", "ignored", "invalid", "kept")}
     public = random_key("apk_live_", 24)

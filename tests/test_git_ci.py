@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import ROOT
@@ -24,6 +25,7 @@ def readme_block(marker: str) -> str:
     return next(block for block in blocks if marker in block)
 
 
+@pytest.mark.slow
 def test_github_workflow_steps_work(tmp_path: Path) -> None:
     workflow = yaml.safe_load(readme_block(".github/workflows/keysweep.yml"))
     assert set(workflow[True]) == {"pull_request", "push"}  # YAML 1.1 reads the key `on` as True

@@ -178,6 +178,7 @@ def test_range_scans_only_what_those_commits_add(history, tmp_path: Path) -> Non
     }
 
 
+@pytest.mark.slow
 def test_cli_json_carries_the_git_fields(history, tmp_path: Path) -> None:
     result = run_keysweep("git", history["path"], "--format", "json", "--rules", str(pair_rules_file(tmp_path)))
     assert result.returncode == 1, result.stderr
@@ -191,6 +192,7 @@ def test_cli_json_carries_the_git_fields(history, tmp_path: Path) -> None:
     assert result.stderr == ""  # not a terminal: no progress
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_worker_processes_find_the_same(history, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str) -> None:
     import scanner.sources.git_blobs as blobs_module

@@ -45,6 +45,7 @@ def pr_repo(tmp_path: Path) -> tuple[GitRepo, dict[str, str]]:
     return repo, c
 
 
+@pytest.mark.slow
 def test_range_with_sarif_end_to_end(pr_repo, tmp_path: Path) -> None:
     repo, c = pr_repo
     out = tmp_path / "keysweep.sarif"
@@ -75,6 +76,7 @@ def test_modes_cannot_be_combined(pr_repo) -> None:
     assert result.returncode == 2 and "cannot be combined" in result.stderr
 
 
+@pytest.mark.slow
 def test_since_commit(pr_repo, tmp_path: Path) -> None:
     repo, c = pr_repo
     assert secrets_in(repo.path, tmp_path, revs=[repo.rev("HEAD"), f"^{c['pr1']}"]) == {
@@ -84,6 +86,7 @@ def test_since_commit(pr_repo, tmp_path: Path) -> None:
     assert [row["commit"] for row in json.loads(result.stdout)["findings"]] == [c["main2"]]
 
 
+@pytest.mark.slow
 def test_pre_push_reads_git_refs_from_stdin(pr_repo, tmp_path: Path) -> None:
     repo, c = pr_repo
     remote = GitRepo(tmp_path / "remote.git", bare=True)
@@ -174,12 +177,14 @@ def test_huge_blob_in_history_is_skipped_by_size(tmp_path: Path) -> None:
     assert any("dump.sql" in w and "4096-byte limit" in w for w in report.stats.warnings)
 
 
+@pytest.mark.slow
 def test_empty_repository_is_clean(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "empty")
     result = run_keysweep("git", cwd=repo.path)
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_progress_goes_to_stderr_only_on_a_terminal(pr_repo) -> None:
     import os
     import pty

@@ -97,6 +97,7 @@ def test_allowed_line_and_excluded_path(repo: GitRepo, tmp_path: Path) -> None:
     assert staged(repo, tmp_path, '[scan]\nexclude = ["vendor/**"]\n') == []
 
 
+@pytest.mark.slow
 def test_cli_blocks_with_a_readable_redacted_message(repo: GitRepo) -> None:
     repo.write("app.py", f"import x\n\nstripe.api_key = '{NEW_KEY}'\n")
     repo.git("add", "app.py")
@@ -111,6 +112,7 @@ def test_cli_blocks_with_a_readable_redacted_message(repo: GitRepo) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_cli_clean_index_exits_zero(repo: GitRepo) -> None:
     repo.write("clean.txt", "still nothing\n")
     repo.git("add", "clean.txt")

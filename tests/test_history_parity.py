@@ -13,6 +13,8 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from conftest import run_keysweep
 from gitutil import GitRepo
 from leaks import live_key
@@ -59,6 +61,7 @@ def found(stdout: str) -> set[tuple[str, str, str]]:
     return {(f["rule_id"], f["secret_sha256"], f["path"]) for f in json.loads(stdout)["findings"]}
 
 
+@pytest.mark.slow
 def test_git_finds_in_history_what_scan_finds_in_the_tree(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "repo")
     keys = write_fixtures(repo.path, random.Random(12))
@@ -83,6 +86,7 @@ def test_git_finds_in_history_what_scan_finds_in_the_tree(tmp_path: Path) -> Non
     assert {"release/bundle.zip!config/.env", "release/app.tar.gz!app/settings.py", "src/pay.js"} <= paths
 
 
+@pytest.mark.slow
 def test_history_names_an_archive_member_at_every_path_the_blob_was_added(tmp_path: Path) -> None:
     """One zip blob committed at two paths: one finding, both locations, each with its member name."""
     repo = GitRepo(tmp_path / "repo")

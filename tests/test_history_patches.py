@@ -134,6 +134,7 @@ def places(result: HistoryResult) -> set[tuple[str, str, str, str, int]]:
             for (rule, secret), locs in result.locations.items() for loc in locs}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4))
 def test_random_histories_find_the_same_keys_by_patch_and_by_blob(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -153,6 +154,7 @@ def test_random_histories_find_the_same_keys_by_patch_and_by_blob(tmp_path: Path
     assert by_patch.patches > 0 and by_patch.blobs < by_blob.blobs  # and most modifications were settled by patch
 
 
+@pytest.mark.slow
 def test_patch_reading_survives_what_a_diff_parser_gets_wrong(tmp_path: Path) -> None:
     rng = random.Random(7)
     repo = GitRepo(tmp_path / "repo")
@@ -181,6 +183,7 @@ def test_patch_reading_survives_what_a_diff_parser_gets_wrong(tmp_path: Path) ->
     assert {secret for _, secret in by_patch.locations} >= {keys[0], keys[1], keys[3], keys[4]}
 
 
+@pytest.mark.slow
 def test_a_change_next_to_a_key_does_not_add_it_again(tmp_path: Path) -> None:
     rng = random.Random(8)
     repo = GitRepo(tmp_path / "repo")
@@ -196,6 +199,7 @@ def test_a_change_next_to_a_key_does_not_add_it_again(tmp_path: Path) -> None:
     assert (commit, path) == (first, "app.py")
 
 
+@pytest.mark.slow
 def test_the_cli_reads_patches_and_says_so(tmp_path: Path) -> None:
     rng = random.Random(9)
     repo = GitRepo(tmp_path / "repo")

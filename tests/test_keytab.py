@@ -49,6 +49,7 @@ def test_what_is_not_a_whole_keytab_is_refused(data: bytes) -> None:
         keytab_lines(data)
 
 
+@pytest.mark.slow
 def test_a_keytab_in_the_tree_and_in_history(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "repo")
     (repo.path / "deploy").mkdir()

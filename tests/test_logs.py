@@ -131,6 +131,7 @@ def test_windows_lose_nothing_and_repeat_nothing(tmp_path: Path, size: int) -> N
         assert len(chunks) > 3
 
 
+@pytest.mark.slow
 def test_plain_stdin_log_is_streamed_as_a_log() -> None:
     rng = random.Random(5)
     key = live_key(rng)
@@ -147,6 +148,7 @@ def test_plain_stdin_log_is_streamed_as_a_log() -> None:
     assert finding["timestamp"] == "2024-05-01T08:00:31+00:00"
 
 
+@pytest.mark.slow
 def test_as_log_forces_a_log_reading(tmp_path: Path) -> None:
     rng = random.Random(6)
     key = "qk_" + body(rng)
@@ -164,6 +166,7 @@ def test_as_log_forces_a_log_reading(tmp_path: Path) -> None:
     assert "Usage" not in run_keysweep("scan", "--as", "bogus", ".", cwd=tmp_path).stderr.splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_corrupt_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     rng = random.Random(7)
     key = live_key(rng)

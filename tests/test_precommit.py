@@ -138,6 +138,7 @@ def test_try_repo_runs_the_hook_on_staged_files(user_repo, framework) -> None:
 # --- plain git hooks -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_install_hooks_blocks_leaks_and_refuses_to_overwrite(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "plain")
     repo.commit("first", {"a.txt": "a\n"})

@@ -54,6 +54,7 @@ STRIPE_TEST_KEY=sk_test_4eC39HqLyjWDarjtT1zdp7dc
 """
 
 
+@pytest.mark.slow
 def test_public_keys_samples_and_trivial_values_in_a_dotenv_are_not_findings(tmp_path: Path) -> None:
     (tmp_path / ".env.production").write_text(SAMPLES)
     result = run_keysweep("scan", str(tmp_path), "--format", "json")

@@ -46,6 +46,7 @@ def project(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_one_scan_writes_every_format_its_file_names_ask_for(tmp_path: Path) -> None:
     cwd = project(tmp_path / "proj")
     out = tmp_path / "out"
@@ -73,6 +74,7 @@ def test_one_scan_writes_every_format_its_file_names_ask_for(tmp_path: Path) -> 
     assert (out / "summary.txt").read_text().startswith("app/pay.py:1:")
 
 
+@pytest.mark.slow
 def test_format_names_the_format_of_every_file(tmp_path: Path) -> None:
     cwd = project(tmp_path / "proj")
     result = run_keysweep("scan", ".", "--format", "json", "-o", "../a.html", "-o", "../b", cwd=cwd)
@@ -81,12 +83,14 @@ def test_format_names_the_format_of_every_file(tmp_path: Path) -> None:
         assert json.loads((tmp_path / name).read_text())["findings"][0]["rule_id"] == "stripe.secret-key"
 
 
+@pytest.mark.slow
 def test_a_name_without_extension_gets_text(tmp_path: Path) -> None:
     cwd = project(tmp_path / "proj")
     assert run_keysweep("scan", ".", "-o", "../report", cwd=cwd).returncode == 1
     assert (tmp_path / "report").read_text().startswith("app/pay.py:1:")
 
 
+@pytest.mark.slow
 def test_dash_is_standard_output_next_to_files(tmp_path: Path) -> None:
     cwd = project(tmp_path / "proj")
     result = run_keysweep("scan", ".", "-o", "-", "-o", "../audit.html", cwd=cwd)
@@ -104,6 +108,7 @@ def test_unknown_extension_fails_before_scanning_with_one_line(tmp_path: Path) -
     assert not (tmp_path / "ok.json").exists() and not (tmp_path / "audit.pdf").exists()
 
 
+@pytest.mark.slow
 def test_git_writes_sarif_and_html_from_one_history_scan(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "repo")
     repo.commit("Add payment client", {"app/pay.py": f'KEY = "{LIVE}"\n'}, author="Ada")

@@ -41,6 +41,7 @@ def outbox_rows(env: dict[str, str]) -> list[dict]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_scan_reports_first_then_delivers(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV]) as server:
         key = write_project(tmp_path / "proj", server.url + "/hook")
@@ -57,6 +58,7 @@ def test_scan_reports_first_then_delivers(tmp_path: Path, env: dict[str, str]) -
     assert row["response"]["status"] == "revoked"
 
 
+@pytest.mark.slow
 def test_a_second_scan_does_not_resend_and_force_does(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV]) as server:
         write_project(tmp_path / "proj", server.url)
@@ -71,6 +73,7 @@ def test_a_second_scan_does_not_resend_and_force_does(tmp_path: Path, env: dict[
     assert [r["state"] for r in outbox_rows(env)] == ["delivered", "delivered"]
 
 
+@pytest.mark.slow
 def test_dry_run_prints_redacted_requests_and_sends_nothing(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV]) as server:
         key = write_project(tmp_path / "proj", server.url + "/hook", webhook="include_secret = true")
@@ -82,6 +85,7 @@ def test_dry_run_prints_redacted_requests_and_sends_nothing(tmp_path: Path, env:
     assert not (tmp_path / "state").exists()
 
 
+@pytest.mark.slow
 def test_killed_mid_delivery_then_retry_completes_without_a_duplicate(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV], [Step(hold=True)]) as server:
         write_project(tmp_path / "proj", server.url)
@@ -105,6 +109,7 @@ def test_killed_mid_delivery_then_retry_completes_without_a_duplicate(tmp_path: 
     assert row["state"] == "delivered" and row["attempts"] == 2
 
 
+@pytest.mark.slow
 def test_a_failing_receiver_leaves_the_exit_status_alone(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV], [Step(status=503)] * 2) as server:
         write_project(tmp_path / "proj", server.url)
@@ -128,6 +133,7 @@ def test_a_failing_receiver_leaves_the_exit_status_alone(tmp_path: Path, env: di
     ],
     ids=["missing-env", "plain-http", "unknown-rule", "bad-confidence"],
 )
+@pytest.mark.slow
 def test_config_errors_are_one_line_before_any_scanning(tmp_path: Path, env: dict[str, str], url, webhook,
                                                         drop_secret, message) -> None:
     write_project(tmp_path / "proj", url, webhook=webhook)
@@ -141,6 +147,7 @@ def test_config_errors_are_one_line_before_any_scanning(tmp_path: Path, env: dic
     assert line.startswith("keysweep: error: ") and message in line
 
 
+@pytest.mark.slow
 def test_a_bad_secret_and_a_missing_webhook_are_errors(tmp_path: Path, env: dict[str, str]) -> None:
     write_project(tmp_path / "proj", "http://127.0.0.1:9/")
     bad = run_keysweep("scan", "proj", "--revoke", cwd=tmp_path, env={**env, ENV: "hunter2"})
@@ -150,6 +157,7 @@ def test_a_bad_secret_and_a_missing_webhook_are_errors(tmp_path: Path, env: dict
     assert none.returncode == 2 and "[[revoke.webhooks]]" in none.stderr and none.stdout == ""
 
 
+@pytest.mark.slow
 def test_from_report_queues_an_unredacted_report(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV]) as server:
         write_project(tmp_path / "proj", server.url)
@@ -169,6 +177,7 @@ def test_status_of_an_empty_outbox(env: dict[str, str]) -> None:
     assert result.returncode == 0 and "empty" in result.stdout
 
 
+@pytest.mark.slow
 def test_git_history_revoke_carries_commit_author_and_a_clean_remote(tmp_path: Path, env: dict[str, str]) -> None:
     """A key committed and later deleted: the payload names the commit that added it, its author, when
     it was first seen, and the origin remote without the credentials embedded in its URL."""
@@ -190,6 +199,7 @@ def test_git_history_revoke_carries_commit_author_and_a_clean_remote(tmp_path: P
     assert key not in request.body.decode() and "hunter2" not in request.body.decode()
 
 
+@pytest.mark.slow
 def test_the_html_audit_page_shows_what_revocation_did(tmp_path: Path, env: dict[str, str]) -> None:
     with ReceiverServer(env[ENV]) as server:
         write_project(tmp_path / "proj", server.url + "/hook")

@@ -78,6 +78,7 @@ def test_500_then_200_is_one_logical_delivery_with_one_webhook_id(outbox: Outbox
     assert [(r.state, r.attempts) for r in outbox.rows()] == [("delivered", 3)]
 
 
+@pytest.mark.slow
 def test_429_waits_for_retry_after(outbox: Outbox) -> None:
     secret = new_secret()
     with ReceiverServer(secret, [Step(status=429, headers={"Retry-After": "1"})]) as server:
@@ -100,6 +101,7 @@ def test_a_retry_after_beyond_the_limit_leaves_the_request_pending(outbox: Outbo
     assert again.state == "delivered"
 
 
+@pytest.mark.slow
 def test_a_timeout_is_retried_and_acted_on_once(outbox: Outbox) -> None:
     """The first answer never arrives in time; the receiver has acted anyway; the retry carries the
     same webhook-id, so it answers with its first receipt instead of revoking again."""

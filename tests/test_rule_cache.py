@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from scanner.cache import cache_dir
 from scanner.rules import load_rules, with_examples
 
@@ -38,6 +40,7 @@ def test_edited_rule_file_is_reparsed(tmp_path: Path) -> None:
     assert load_rules([rule_file], builtin=False)[0].pattern.endswith("{13})\\b")
 
 
+@pytest.mark.slow
 def test_broken_cache_is_ignored(tmp_path: Path) -> None:
     rule_file = tmp_path / "r.toml"
     rule_file.write_text(RULE.replace("NUM", "8"))
@@ -48,6 +51,7 @@ def test_broken_cache_is_ignored(tmp_path: Path) -> None:
     assert len(load_rules(lean=True)) > 500
 
 
+@pytest.mark.slow
 def test_lean_rules_scan_like_full_ones() -> None:
     full, lean = load_rules(), load_rules(lean=True)
     assert [r.id for r in full] == [r.id for r in lean]

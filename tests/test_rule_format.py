@@ -62,6 +62,7 @@ def test_an_example_can_be_the_secret_alone(tmp_path: Path) -> None:
     assert lint(tmp_path, "'''\\b(acme_[A-Za-z0-9]{20})\\b'''", f"{{ secret = '{KEY}' }}") == []
 
 
+@pytest.mark.slow
 def test_a_pattern_can_be_written_verbose_over_several_lines(tmp_path: Path) -> None:
     pattern = """'''(?x)
     \\b
@@ -149,6 +150,7 @@ def test_the_builtin_families_are_rulesets() -> None:
     assert len(select_rulesets(builtin, ["all"])) == len(builtin)
 
 
+@pytest.mark.slow
 def test_ruleset_on_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "app.env").write_text("STRIPE_KEY=sk_live_u8jzPde0IgxLd6GncfBAepfJ\n")
     only_ai = run_keysweep("scan", "--ruleset", "ai", "--format", "json", str(tmp_path))

@@ -62,6 +62,7 @@ def ssh_key(tmp_path: Path, name: str, *args: str) -> str:
     return (tmp_path / name).read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.external
 @pytest.mark.parametrize("kind", sorted(OPENSSL_KEYS))
 def test_openssl_key_is_found_as_its_whole_block(kind: str) -> None:

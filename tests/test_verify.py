@@ -47,6 +47,7 @@ def sha(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
+@pytest.mark.slow
 def test_each_answer_maps_to_a_status(tmp_path: Path) -> None:
     with ProviderServer(ANSWERS) as server:
         result = scan(project(tmp_path / "p", LIVE, INVALID, FORBIDDEN, LIMITED), server)
@@ -62,6 +63,7 @@ def test_each_answer_maps_to_a_status(tmp_path: Path) -> None:
         "invalid": 1, "live": 1, "rate-limited": 1, "valid-no-permission": 1}
 
 
+@pytest.mark.slow
 def test_one_request_per_unique_key(tmp_path: Path) -> None:
     with ProviderServer(ANSWERS) as server:
         result = scan(project(tmp_path / "p", LIVE, LIVE, LIVE), server)
@@ -70,6 +72,7 @@ def test_one_request_per_unique_key(tmp_path: Path) -> None:
     assert len(server.seen) == 1
 
 
+@pytest.mark.slow
 def test_only_verified_keeps_valid_keys(tmp_path: Path) -> None:
     with ProviderServer(ANSWERS) as server:
         result = scan(project(tmp_path / "p", LIVE, INVALID, FORBIDDEN), server, "--only-verified")
@@ -79,6 +82,7 @@ def test_only_verified_keeps_valid_keys(tmp_path: Path) -> None:
     assert clean.returncode == 0 and json.loads(clean.stdout)["findings"] == []
 
 
+@pytest.mark.slow
 def test_a_private_address_needs_an_explicit_allow(tmp_path: Path) -> None:
     with ProviderServer(ANSWERS) as server:
         result = run_keysweep("scan", str(project(tmp_path / "p", LIVE)), "--format", "json", "--verify",
@@ -98,12 +102,14 @@ def test_a_private_address_needs_an_explicit_allow(tmp_path: Path) -> None:
         (["--verify-host", "stripe=http://127.0.0.1:9"], "need --verify"),
     ],
 )
+@pytest.mark.slow
 def test_bad_overrides_are_usage_errors_before_scanning(tmp_path: Path, args: list[str], message: str) -> None:
     result = run_keysweep("scan", str(project(tmp_path / "p", LIVE)), *args)
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["text", "csv", "sarif", "jsonl"])
 def test_results_appear_in_every_format(tmp_path: Path, fmt: str) -> None:
     with ProviderServer(ANSWERS) as server:
@@ -122,6 +128,7 @@ def test_results_appear_in_every_format(tmp_path: Path, fmt: str) -> None:
         assert json.loads(result.stdout.splitlines()[0])["verification"]["status"] == "live"
 
 
+@pytest.mark.slow
 def test_revoke_can_be_limited_to_verified_keys(tmp_path: Path) -> None:
     secret = new_secret()
     env = {"HOOK_SECRET": secret, "KEYSWEEP_STATE_DIR": str(tmp_path / "state")}

@@ -45,5 +45,6 @@ def git_report(
                               whole_blobs=whole_blobs)
         findings = result.findings
         extra = {"mode": "history" if revs is None else "commits", "commits_scanned": result.commits,
-                 "blobs_scanned": result.blobs, "patches_scanned": result.patches, "default_branch": result.default_branch, "shallow": repo.shallow}
+                 "blobs_scanned": result.blobs, "patches_scanned": result.patches, "phase_seconds": result.timings,
+                 "default_branch": result.default_branch, "shallow": repo.shallow}
     return build_report(scanner.engine.rules, findings, stats, started, extra)

@@ -60,6 +60,20 @@ class HistoryResult:
     locations: dict[SecretKey, list[Location]] = field(default_factory=dict)
     in_head: set[SecretKey] = field(default_factory=set)
     patches: int = 0  # file changes read as patches (those a match touches are also read whole)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase, for `stats.phase_seconds`
+
+
+class PhaseClock:
+    """Wall time of each phase of a scan, as it ends."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def scan_commits(
@@ -77,12 +91,16 @@ def scan_commits(
     """Scan what the commits selected by revs add; provenance from the earliest commit adding each key."""
     now = time.time() if now is None else now
     progress = progress or Progress()
+    clock = PhaseClock()
     with BlobReader(repo) as reader:
         blobs = BlobScanner(reader, scanner, stats, progress, jobs=jobs)
         reading = read_changes(repo, revs, blobs, whole_blobs=whole_blobs, progress=progress, jobs=jobs)
+        clock.lap("log, patches and new files")
         locations = added_keys(blobs, reading.whole)
+        clock.lap("flagged changes read whole")
         default_branch = repo.default_branch() if locations else None
         in_head = keys_in_head(repo, blobs, locations, default_branch)
+        clock.lap("keys at the default branch")
         progress.done()
     note_skips(repo, blobs, stats)
     findings = [
@@ -90,7 +108,7 @@ def scan_commits(
         for key, locs in locations.items()
     ]
     return HistoryResult(findings, blobs.commits, blobs.blobs_seen, default_branch, locations, in_head,
-                         reading.patches)
+                         reading.patches, clock.laps)
 
 
 def added_keys(blobs: BlobScanner, changes: list[tuple[Commit, Change]]) -> dict[SecretKey, list[Location]]:

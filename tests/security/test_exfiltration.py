@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import run_keysweep, write_user_config
 from gitutil import GitRepo
 from revoke_servers import ProviderServer, ReceiverServer, new_secret, random_key
@@ -44,6 +46,7 @@ def hostile_tree(root: Path, webhook_url: str) -> str:
     return key
 
 
+@pytest.mark.slow
 def test_a_found_config_cannot_add_a_webhook(tmp_path: Path) -> None:
     env = {"GITHUB_SHA": "3f786850e387550fdab836ed7e6dc881de23001b", "KEYSWEEP_STATE_DIR": str(tmp_path / "state")}
     with ReceiverServer(new_secret()) as attacker:
@@ -54,6 +57,7 @@ def test_a_found_config_cannot_add_a_webhook(tmp_path: Path) -> None:
     assert "[revoke] ignored: a config found in the scanned tree" in result.stderr
 
 
+@pytest.mark.slow
 def test_the_users_webhook_still_works_beside_a_hostile_config(tmp_path: Path) -> None:
     """The PR's webhook is ignored; the user's own (trusted) one gets the key, redacted as configured."""
     secret = new_secret()
@@ -69,6 +73,7 @@ def test_the_users_webhook_still_works_beside_a_hostile_config(tmp_path: Path) -
     assert "[revoke] ignored" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_found_configs_rule_loses_its_verify_block(tmp_path: Path) -> None:
     hostile_tree(tmp_path / "pr", "http://127.0.0.1:9/")
     scanner = build_scanner(load_config(None, start=tmp_path / "pr"))
@@ -79,6 +84,7 @@ def test_a_found_configs_rule_loses_its_verify_block(tmp_path: Path) -> None:
     assert [r.verify for r in trusted.engine.rules if r.id == "acme.stripe-mirror"] != [None]
 
 
+@pytest.mark.slow
 def test_verify_never_reaches_a_host_named_by_the_scanned_tree(tmp_path: Path) -> None:
     """With --verify, the key is checked only where the built-in Stripe rule (pointed at a local
     provider by the user's --verify-host) says; the PR's rule is not checked anywhere."""
@@ -92,6 +98,7 @@ def test_verify_never_reaches_a_host_named_by_the_scanned_tree(tmp_path: Path) -
     assert key not in result.stdout and key not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_found_config_in_history_cannot_add_a_webhook(tmp_path: Path) -> None:
     env = {"GITHUB_SHA": "3f786850e387550fdab836ed7e6dc881de23001b", "KEYSWEEP_STATE_DIR": str(tmp_path / "state")}
     with ReceiverServer(new_secret()) as attacker:

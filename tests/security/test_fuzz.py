@@ -106,6 +106,7 @@ def log_lines(parts: list[tuple[str, str]]) -> bytes:
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_logs(examples: int) -> None:
     seed = log_lines([("a", "sk_live_" + "Q" * 24)])
@@ -113,6 +114,7 @@ def test_fuzz_logs(examples: int) -> None:
     fuzz(examples, strategy, lambda data: read_and_render("app.log", data))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_json_lines(examples: int) -> None:
     json_values = st.recursive(st.none() | st.booleans() | st.integers() | noise | keys,
@@ -135,6 +137,7 @@ def har(entries: list[tuple[str, str, str]]) -> bytes:
         for path, key, text in entries]}}).encode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_har(examples: int) -> None:
     entries = st.lists(st.tuples(ascii_noise, keys, noise), max_size=6)
@@ -147,6 +150,7 @@ def source_map(contents: list[str], mappings: str) -> bytes:
                        "sourcesContent": contents, "mappings": mappings, "names": []}).encode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_source_maps(examples: int) -> None:
     mappings = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/,;", max_size=200)
@@ -163,6 +167,7 @@ def bundle(pieces: list[str], key: str, inline_map: bytes) -> bytes:
             f"base64,{base64.b64encode(inline_map).decode()}\n").encode("utf-8", "surrogatepass")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_bundles(examples: int) -> None:
     maps = st.one_of(st.binary(max_size=100), st.builds(source_map, st.lists(noise, max_size=2), ascii_noise))
@@ -195,6 +200,7 @@ member_names = st.sampled_from([".env", "app.log", "config/settings.py", "dist/a
 members = st.lists(st.tuples(member_names, st.builds(lambda t, k: f"{t}\nSTRIPE_KEY={k}\n", noise, keys)), max_size=5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_archives(examples: int) -> None:
     seed = [(".env", "STRIPE_KEY=sk_live_" + "A" * 24)]
@@ -204,6 +210,7 @@ def test_fuzz_archives(examples: int) -> None:
     fuzz(examples, strategy, lambda pair: read_and_render(*pair))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("examples", BUDGETS)
 def test_fuzz_git_blobs(examples: int) -> None:
     names = st.sampled_from(["a.py", ".env", "k8s/secret.yaml", "logs/x.log", "dist/app.js", "x.har", "b.zip",

@@ -44,6 +44,7 @@ def leaks(results: dict[str, subprocess.CompletedProcess[str]], secrets: list[st
 
 # --- 2. unredacted secrets in redacted output -------------------------------------------------------
 
+@pytest.mark.slow
 def test_an_accepted_key_never_shows_in_a_neighbours_snippet(tmp_path: Path) -> None:
     forbidden = neighbours_on_one_line(tmp_path)
     results = scan_all_formats(tmp_path, cwd=tmp_path)
@@ -53,6 +54,7 @@ def test_an_accepted_key_never_shows_in_a_neighbours_snippet(tmp_path: Path) -> 
     assert len(findings) == 2 and all("…" in f["snippet"] for f in findings)
 
 
+@pytest.mark.slow
 def test_a_percent_encoded_key_in_a_har_url_is_redacted_in_har_entry(tmp_path: Path) -> None:
     forbidden = har_with_encoded_key(tmp_path)
     results = scan_all_formats(tmp_path)
@@ -64,6 +66,7 @@ def test_a_percent_encoded_key_in_a_har_url_is_redacted_in_har_entry(tmp_path: P
 
 # --- 3. denial of service ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_fifos_in_the_tree_and_behind_a_source_map_do_not_hang_the_scan(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -77,6 +80,7 @@ def test_fifos_in_the_tree_and_behind_a_source_map_do_not_hang_the_scan(tmp_path
     assert report["stats"]["skipped"]["not a regular file"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build", [kubernetes_newlines, curl_continuations], ids=["k8s-blank-lines", "curl-words"])
 def test_inputs_that_were_quadratic_take_as_long_as_ordinary_ones(tmp_path: Path, build) -> None:
     (tmp_path / "hostile").mkdir()
@@ -94,6 +98,7 @@ def test_inputs_that_were_quadratic_take_as_long_as_ordinary_ones(tmp_path: Path
     assert seconds(tmp_path / "hostile") < 3 * control + 2  # was 9 s (k8s) and 4 s (curl) against 0.2 s
 
 
+@pytest.mark.slow
 def test_a_regex_that_runs_out_of_time_is_a_warning_naming_its_rule(tmp_path: Path) -> None:
     (tmp_path / "rules.toml").write_text(SLOW_RULE + 'examples = [{ text = "xxy", secret = "y" }]\nnegative_examples = ["z"]\n')
     (tmp_path / "tree").mkdir()
@@ -109,6 +114,7 @@ def test_a_regex_that_runs_out_of_time_is_a_warning_naming_its_rule(tmp_path: Pa
     assert report["stats"]["skipped"]["regex timeout"] == 1
 
 
+@pytest.mark.slow
 def test_decompression_is_bounded_and_skipped_tar_members_are_charged(tmp_path: Path) -> None:
     compressed_bombs(tmp_path)
     (tmp_path / ".keysweep.toml").write_text('[scan]\nmax_file_size = "64KB"\n')
@@ -123,6 +129,7 @@ def test_decompression_is_bounded_and_skipped_tar_members_are_charged(tmp_path: 
 
 # --- 4. injection ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path) -> None:
     escape_sequences_in_names(tmp_path)
     text = run_keysweep("scan", ".", cwd=tmp_path)
@@ -132,6 +139,7 @@ def test_control_characters_in_names_never_reach_the_terminal(tmp_path: Path) ->
     assert not any(line.startswith("fake.py:1:1") for line in text.stdout.splitlines())
 
 
+@pytest.mark.slow
 def test_a_formula_as_a_file_name_is_not_a_formula_in_csv(tmp_path: Path) -> None:
     escape_sequences_in_names(tmp_path)
     result = run_keysweep("scan", ".", "--format", "csv", cwd=tmp_path)
@@ -141,6 +149,7 @@ def test_a_formula_as_a_file_name_is_not_a_formula_in_csv(tmp_path: Path) -> Non
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values() if cell)
 
 
+@pytest.mark.slow
 def test_a_commit_message_cannot_forge_report_lines(tmp_path: Path) -> None:
     repo = GitRepo(tmp_path / "repo")
     repo.write("pay.py", f'STRIPE_KEY = "{random_key("sk_live_")}"\n')
@@ -162,6 +171,7 @@ def test_pre_commit_refs_never_become_git_options(tmp_path: Path) -> None:
 
 # --- 5. files --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_report_is_never_written_through_a_symlink_to_a_file(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
@@ -176,6 +186,7 @@ def test_the_report_is_never_written_through_a_symlink_to_a_file(tmp_path: Path)
     assert not (tmp_path / "created-elsewhere.json").exists()
 
 
+@pytest.mark.slow
 def test_a_report_is_private_and_replaced_atomically(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text("old")
     os.chmod(tmp_path / "report.json", 0o644)
@@ -197,6 +208,7 @@ def test_install_hooks_never_writes_through_a_dangling_symlink(tmp_path: Path) -
     assert forced.returncode == 0 and not hook.is_symlink() and not (tmp_path / "planted").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX ownership")
 def test_an_unsafe_state_directory_is_refused(tmp_path: Path) -> None:
     state = tmp_path / "state"
@@ -220,6 +232,7 @@ def test_an_unsafe_state_directory_is_refused(tmp_path: Path) -> None:
 
 # --- 6. one bad file must not cost the scan -----------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_zip_claiming_an_unsupported_version_is_a_warning(tmp_path: Path) -> None:
     unsupported_zip_version(tmp_path)
     (tmp_path / "pay.env").write_text(f"STRIPE_KEY={random_key('sk_live_')}\n")
@@ -231,6 +244,7 @@ def test_a_zip_claiming_an_unsupported_version_is_a_warning(tmp_path: Path) -> N
 
 # --- 7. smaller ones -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_retry_after_of_unicode_digits_does_not_crash_verification(tmp_path: Path) -> None:
     key = random_key("sk_live_")
     (tmp_path / "pay.env").write_text(f"STRIPE_KEY={key}\n")
@@ -242,6 +256,7 @@ def test_a_retry_after_of_unicode_digits_does_not_crash_verification(tmp_path: P
     assert finding["verification"]["status"] == "rate-limited"
 
 
+@pytest.mark.slow
 def test_a_key_a_header_cannot_carry_is_never_printed_by_an_error(tmp_path: Path) -> None:
     (tmp_path / "rules.toml").write_text(
         '[[rules]]\nid = "acme.token"\nname = "n"\ndescription = "d"\n'
@@ -258,6 +273,7 @@ def test_a_key_a_header_cannot_carry_is_never_printed_by_an_error(tmp_path: Path
     assert json.loads(result.stdout)["findings"][0]["verification"]["status"] == "unknown"
 
 
+@pytest.mark.slow
 def test_a_webhook_url_with_a_token_is_never_echoed(tmp_path: Path) -> None:
     secret = new_secret()
     (tmp_path / "pay.env").write_text(f"STRIPE_KEY={random_key('sk_live_')}\n")
@@ -273,6 +289,7 @@ def test_a_webhook_url_with_a_token_is_never_echoed(tmp_path: Path) -> None:
         assert "XoxTokenInPath9" not in output and "T0001" not in output
 
 
+@pytest.mark.slow
 def test_a_keyed_fingerprint_when_a_key_is_set(tmp_path: Path) -> None:
     import hashlib
     import hmac
@@ -292,6 +309,7 @@ def test_a_keyed_fingerprint_when_a_key_is_set(tmp_path: Path) -> None:
 
 # --- all at once ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_tree_holding_every_attack_finishes_normally_and_leaks_nothing(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
